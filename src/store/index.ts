@@ -1,0 +1,10 @@
+export {
+  openStore,
+  redactUrl,
+  isConnectionError,
+  SQLITE_FILE,
+  type Store,
+  type StoreOptions,
+} from './open.js';
+export { migrateToLatest, migrationStatus, type MigrationReport } from './migrate.js';
+export { columnTypes, type ColumnTypes, type Dialect, type Migration } from './types.js';

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql, type Kysely } from 'kysely';
+import { migrationStatus, redactUrl, type Migration } from './index.js';
+import { openTestStore, testDialects } from './testing.js';
+
+interface NoteTables {
+  note: { tenant_id: string; id: string; body: Uint8Array; created_at: number };
+}
+
+const migrations: Migration[] = [
+  {
+    name: '20260101_0001_note',
+    up: async (db, { types }) => {
+      await db.schema
+        .createTable('note')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('body', types.bytes, (c) => c.notNull())
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('note_pk', ['tenant_id', 'id'])
+        .execute();
+    },
+  },
+];
+
+for (const { dialect, skip } of testDialects()) {
+  describe(`store on ${dialect}`, { skip }, () => {
+    test('migrations run once and record themselves', async () => {
+      const t = await openTestStore(dialect, migrations);
+      try {
+        const status = await migrationStatus(t.store, migrations);
+        assert.deepEqual(status, { applied: ['20260101_0001_note'], pending: [] });
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    test('bytes and epoch-ms bigints round-trip unchanged', async () => {
+      const t = await openTestStore(dialect, migrations);
+      try {
+        const db: Kysely<NoteTables> = t.store.tables<NoteTables>();
+        const body = Buffer.from([0, 1, 2, 255]);
+        await db
+          .insertInto('note')
+          .values({ tenant_id: 'a', id: '1', body, created_at: 1_790_000_000_123 })
+          .execute();
+        const row = await db.selectFrom('note').selectAll().where('id', '=', '1').executeTakeFirstOrThrow();
+        assert.deepEqual(Buffer.from(row.body), body);
+        assert.equal(row.created_at, 1_790_000_000_123);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    test('a failed transaction leaves nothing behind', async () => {
+      const t = await openTestStore(dialect, migrations);
+      try {
+        const db = t.store.tables<NoteTables>();
+        await assert.rejects(
+          db.transaction().execute(async (tx) => {
+            await tx
+              .insertInto('note')
+              .values({ tenant_id: 'a', id: '2', body: Buffer.alloc(1), created_at: 1 })
+              .execute();
+            await tx
+              .insertInto('note')
+              .values({ tenant_id: 'a', id: '2', body: Buffer.alloc(1), created_at: 1 })
+              .execute();
+          }),
+        );
+        const { count } = await db
+          .selectFrom('note')
+          .select(sql<number>`count(*)`.as('count'))
+          .executeTakeFirstOrThrow();
+        assert.equal(Number(count), 0);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    test('ping answers while the database is up', async () => {
+      const t = await openTestStore(dialect);
+      try {
+        await t.store.ping();
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
+}
+
+test('database URLs are logged without their password', () => {
+  assert.equal(redactUrl('postgres://u:secret@db:5432/x'), 'postgres://u@db:5432/x');
+});
