@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './canonical-json.js';
 export * from './result.js';
 export * from './errors.js';
+export * from './resident-id.js';
