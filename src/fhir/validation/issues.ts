@@ -1,4 +1,5 @@
-import { CustodiaError, badRequest, type ErrorDetails } from '../../core/index.js';
+import type { CustodiaError } from '../../core/index.js';
+import { badRequest, type ErrorDetails } from '../../core/index.js';
 import type { IssueSeverity, IssueType } from '../types.js';
 
 /**
