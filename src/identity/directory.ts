@@ -219,6 +219,17 @@ export class Directory {
     if (Number(r.numUpdatedRows) === 0) throw notFound(`no user with id ${id}`, { zh: `用户 ${id} 不存在` });
   }
 
+  async setPassword(tenantId: TenantId, id: string, password: string): Promise<void> {
+    checkPasswordStrength(password);
+    const r = await this.db
+      .updateTable('app_user')
+      .set({ password_hash: await hashPassword(password), failed_logins: 0, locked_until: null })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw notFound(`no user with id ${id}`, { zh: `用户 ${id} 不存在` });
+  }
+
   /** @internal for the authenticator: the row with its password hash and lockout state. */
   findUserRow(tenantId: TenantId, username: string) {
     return this.db

@@ -1,0 +1,2 @@
+export { buildProgram, runProgram, EXIT } from './program.js';
+export type { CommandContext, Runtime } from './runtime.js';

@@ -1,0 +1,27 @@
+import type { TenantId } from '../core/index.js';
+import type { Authenticator, Directory } from '../identity/index.js';
+import type { MigrationReport } from '../store/index.js';
+
+/** What a command may work with once the system is open. */
+export interface CommandContext {
+  tenantId: TenantId;
+  directory: Directory;
+  authenticator: Authenticator;
+}
+
+/**
+ * The composition root (src/app) implements this; the CLI only parses arguments and prints.
+ * Keeping it an interface keeps the dependency pointing from app to cli, never back.
+ */
+export interface Runtime {
+  version: string;
+  /** The effective configuration without secrets (throws on a bad value). */
+  describeConfig(configFile: string | undefined): Record<string, unknown>;
+  init(
+    configFile: string | undefined,
+  ): Promise<{ dataDir: string; database: string; keyring: string; masterKey: string; migrations: string[] }>;
+  migrate(configFile: string | undefined, options: { statusOnly: boolean }): Promise<MigrationReport>;
+  /** Starts the server and resolves when it has stopped (after SIGINT/SIGTERM). */
+  serve(configFile: string | undefined, options: { demo: boolean }): Promise<void>;
+  withContext<T>(configFile: string | undefined, work: (ctx: CommandContext) => Promise<T>): Promise<T>;
+}
