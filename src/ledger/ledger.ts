@@ -1,0 +1,534 @@
+/**
+ * The ledger service: one append-only Merkle log per tenant, group-committed to the store,
+ * checkpointed and signed at a cadence. One process writes a tenant's log (the tree state lives
+ * in its memory); a second writer would fail on the primary key rather than fork the log.
+ */
+import type { KeyObject } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { systemClock, type Clock } from '../core/index.js';
+import type { Store } from '../store/index.js';
+import { Alarms } from './alarm.js';
+import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkEntry, decodeEntry, encodeEntry, subjectsOf, type AuditEntry } from './entry.js';
+import { checkpointInconsistent, checkpointRejected, entryNotFound, badTreeSize, ledgerClosed, logIntegrity } from './errors.js';
+import { consistencyPath, inclusionPath, leafHash, verifyConsistency } from './merkle.js';
+import { ed25519NoteSigner, formatVerifierKey, type NoteSigner } from './note.js';
+import { bytesEqual, ed25519Signer, toBase64 } from './primitives.js';
+import type { LedgerTables } from './schema.js';
+import { insertRows } from './sql.js';
+import { CompactTree, MissingTile, subtreeHash, type TileReader } from './tree.js';
+
+/** Leaves per stored tile: the node table holds one hash per 16 leaves. */
+export const TILE_LEVEL = 4;
+
+export interface Cadence {
+  /** Sign a checkpoint once this many entries arrived since the last (default 1000). */
+  everyEntries?: number;
+  /** …or once this many milliseconds passed with new entries (default 1000; 0 turns it off). */
+  everyMs?: number;
+}
+
+export interface LedgerOptions {
+  tenantId: string;
+  /** The checkpoint origin and the log key's name, e.g. `audit.hospital-a.example/custodia`. */
+  origin: string;
+  /** The log's Ed25519 private key: a KeyObject or a 32-byte seed, from the key provider. */
+  signingKey: KeyObject | Uint8Array;
+  cadence?: Cadence;
+  clock?: Clock;
+  alarms?: Alarms;
+  /** Most entries committed in one transaction (default 8192). */
+  maxBatch?: number;
+}
+
+export interface AppendReceipt {
+  index: number;
+  leafHash: Uint8Array;
+}
+
+export interface StoredEntry {
+  index: number;
+  entry: AuditEntry;
+  /** The canonical bytes the leaf hash covers. */
+  bytes: Uint8Array;
+  leafHash: Uint8Array;
+}
+
+export interface InclusionProof {
+  index: number;
+  treeSize: number;
+  leafHash: Uint8Array;
+  path: Uint8Array[];
+  /** The signed checkpoint of `treeSize` the path leads to. */
+  checkpoint: string;
+}
+
+export interface LedgerQuery {
+  patient?: string;
+  /** Any subject: `patient:<token>`, `resource:Type/id`, `dataset:<id>`, `source:<id>`. */
+  subject?: string;
+  actor?: string;
+  action?: string;
+  kind?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  /** Only entries after this index (the `next` of a previous page). */
+  after?: number;
+  /** Page size, 1 to 1000 (default 100). */
+  limit?: number;
+}
+
+interface Pending {
+  entry: AuditEntry;
+  bytes: Uint8Array;
+  leaf: Uint8Array;
+  resolve: (receipt: AppendReceipt) => void;
+  reject: (error: unknown) => void;
+}
+
+type Db = Kysely<LedgerTables>;
+
+export class Ledger {
+  readonly alarms: Alarms;
+  readonly origin: string;
+  readonly tenantId: string;
+  private readonly db: Db;
+  private readonly signer: NoteSigner;
+  private readonly clock: Clock;
+  private readonly everyEntries: number;
+  private readonly maxBatch: number;
+  private queue: Pending[] = [];
+  private draining: Promise<void> | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private latest: Checkpoint | undefined;
+  private stale = false;
+  private closed = false;
+
+  private constructor(
+    private readonly store: Store,
+    private tree: CompactTree,
+    options: LedgerOptions,
+  ) {
+    this.db = store.tables<LedgerTables>();
+    this.tenantId = options.tenantId;
+    this.origin = options.origin;
+    this.signer = ed25519NoteSigner(options.origin, ed25519Signer(options.signingKey));
+    this.clock = options.clock ?? systemClock;
+    this.alarms = options.alarms ?? new Alarms();
+    this.everyEntries = Math.max(1, options.cadence?.everyEntries ?? 1000);
+    this.maxBatch = Math.max(1, options.maxBatch ?? 8192);
+    const everyMs = options.cadence?.everyMs ?? 1000;
+    if (everyMs > 0) {
+      this.timer = setInterval(() => {
+        if (this.latest?.size !== this.tree.size) this.checkpoint().catch(() => undefined);
+      }, everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Opens a tenant's log: restores the tree from the stored tiles and the tail, and checks it
+   * against the latest signed checkpoint before accepting any append.
+   */
+  static async open(store: Store, options: LedgerOptions): Promise<Ledger> {
+    const tree = await restoreTree(store.tables<LedgerTables>(), options.tenantId);
+    const ledger = new Ledger(store, tree, options);
+    try {
+      await ledger.loadLatestCheckpoint();
+    } catch (error) {
+      await ledger.close({ checkpoint: false });
+      throw error;
+    }
+    return ledger;
+  }
+
+  /** The log's public key as a note verifier key (`name+hash+base64`), for witnesses and clients. */
+  get verifierKey(): string {
+    return formatVerifierKey(this.signer.key);
+  }
+
+  /** Entries committed so far. */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** Records an entry; resolves once the transaction holding it has committed (durably). */
+  append(entry: AuditEntry): Promise<AppendReceipt> {
+    if (this.closed) return Promise.reject(ledgerClosed());
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeEntry(checkEntry(entry));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, bytes, leaf: leafHash(bytes), resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Yield once so that every append made in this turn of the event loop joins the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      await this.exclusive(() => this.commit(batch)).catch(() => undefined);
+    }
+    this.draining = undefined;
+  }
+
+  /** Runs writes one at a time: batches and checkpoints must see a stable tree. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      if (this.stale) {
+        this.tree = await restoreTree(this.db, this.tenantId);
+        this.stale = false;
+      }
+      const first = this.tree.size;
+      const staged = this.tree.stage(batch.map((p) => p.leaf));
+      const tenant = this.tenantId;
+      const leaves = batch.map((p, i) => [
+        tenant,
+        first + i,
+        p.bytes,
+        p.leaf,
+        p.entry.kind,
+        p.entry.actor,
+        p.entry.organization,
+        p.entry.action,
+        p.entry.time,
+        p.entry.requestId ?? null,
+      ]);
+      const subjects = batch.flatMap((p, i) => subjectsOf(p.entry).map((s) => [tenant, s, first + i]));
+      const nodes = staged.baseNodes.map((n) => [tenant, TILE_LEVEL, n.index, n.hash]);
+      const dialect = this.store.dialect;
+      await this.db.transaction().execute(async (trx) => {
+        const tx = trx as unknown as Kysely<unknown>;
+        await insertRows(tx, dialect, 'ledger_leaf', LEAF_COLUMNS, leaves);
+        if (subjects.length > 0) await insertRows(tx, dialect, 'ledger_subject', ['tenant_id', 'subject', 'idx'], subjects);
+        if (nodes.length > 0) await insertRows(tx, dialect, 'ledger_node', ['tenant_id', 'level', 'idx', 'hash'], nodes);
+      });
+      staged.commit();
+      batch.forEach((p, i) => p.resolve({ index: first + i, leafHash: p.leaf }));
+    } catch (error) {
+      // The commit may have happened even though we saw an error (a connection lost on COMMIT):
+      // rebuild the tree from what the database holds before the next batch.
+      this.stale = true;
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    if (this.tree.size - (this.latest?.size ?? 0) >= this.everyEntries) await this.signCheckpoint();
+  }
+
+  /** Signs a checkpoint of the current tree unless the latest already covers it. */
+  checkpoint(): Promise<Checkpoint> {
+    return this.exclusive(async () => (this.latest?.size === this.tree.size && this.latest) || this.signCheckpoint());
+  }
+
+  private async signCheckpoint(): Promise<Checkpoint> {
+    const checkpoint = signCheckpoint({ origin: this.origin, size: this.tree.size, root: this.tree.root() }, this.signer);
+    await this.db
+      .insertInto('ledger_checkpoint')
+      .values({
+        tenant_id: this.tenantId,
+        origin: this.origin,
+        size: checkpoint.size,
+        root: Buffer.from(checkpoint.root),
+        note: checkpoint.note,
+        created_at: this.clock.now(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    this.latest = checkpoint;
+    return checkpoint;
+  }
+
+  /** The latest signed checkpoint, if the log has signed one. */
+  latestCheckpoint(): Checkpoint | undefined {
+    return this.latest;
+  }
+
+  /** The signed checkpoint of a given size, if the log issued one. */
+  async checkpointAt(size: number): Promise<Checkpoint | undefined> {
+    const row = await this.db
+      .selectFrom('ledger_checkpoint')
+      .select('note')
+      .where('tenant_id', '=', this.tenantId)
+      .where('origin', '=', this.origin)
+      .where('size', '=', size)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const parsed = openCheckpoint(row.note, this.origin, [this.signer.key]);
+    if (!parsed.ok) throw logIntegrity(`the stored checkpoint of size ${size}: ${parsed.problem}`);
+    return parsed.value;
+  }
+
+  private async loadLatestCheckpoint(): Promise<void> {
+    const row = await this.db
+      .selectFrom('ledger_checkpoint')
+      .select('note')
+      .where('tenant_id', '=', this.tenantId)
+      .where('origin', '=', this.origin)
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return;
+    const parsed = openCheckpoint(row.note, this.origin, [this.signer.key]);
+    if (!parsed.ok) throw this.tampered(`the latest stored checkpoint: ${parsed.problem}`, {});
+    const checkpoint = parsed.value;
+    if (checkpoint.size > this.tree.size)
+      throw this.tampered(`the log has ${this.tree.size} entries but a checkpoint of size ${checkpoint.size} was signed`, {
+        checkpoint: checkpoint.note,
+      });
+    const root = await this.rootAt(checkpoint.size);
+    if (!bytesEqual(root, checkpoint.root))
+      throw this.tampered(`the entries do not hash to the root of checkpoint ${checkpoint.size}`, {
+        checkpoint: checkpoint.note,
+        computedRoot: toBase64(root),
+      });
+    this.latest = checkpoint;
+  }
+
+  private tampered(problem: string, evidence: Record<string, string | number>) {
+    this.alarms.raise({
+      kind: 'tampered-log',
+      origin: this.origin,
+      message: problem,
+      zh: `审计账本被篡改：${problem}`,
+      at: this.clock.now(),
+      evidence,
+    });
+    return logIntegrity(problem);
+  }
+
+  /** The stored entry at `index`; `not-found` beyond the log. */
+  async get(index: number): Promise<StoredEntry> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
+    const row = await this.db
+      .selectFrom('ledger_leaf')
+      .select(['idx', 'entry', 'leaf_hash'])
+      .where('tenant_id', '=', this.tenantId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
+    if (!row) throw this.tampered(`entry ${index} is missing from the store`, { index });
+    return toStored(row);
+  }
+
+  /** The root of the first `size` entries. */
+  rootAt(size: number = this.tree.size): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.tree.size) throw badTreeSize(size, this.tree.size);
+    return this.withTiles((tiles) => this.tree.root(size, tiles));
+  }
+
+  /**
+   * The inclusion proof of entry `index` in a signed tree: by default the latest checkpoint
+   * (signed now when the entry is newer than it), or the checkpoint of `treeSize`.
+   */
+  async proveInclusion(index: number, treeSize?: number): Promise<InclusionProof> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
+    let checkpoint: Checkpoint | undefined;
+    if (treeSize === undefined) {
+      checkpoint = this.latest && index < this.latest.size ? this.latest : await this.checkpoint();
+    } else {
+      if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size) throw badTreeSize(treeSize, this.tree.size);
+      checkpoint = await this.checkpointAt(treeSize);
+      if (!checkpoint) throw badTreeSize(treeSize, this.tree.size);
+    }
+    const size = checkpoint.size;
+    const [path, leaf] = await Promise.all([
+      this.withTiles((tiles) => inclusionPath(this.tree.source(tiles), index, size)),
+      this.leafHashAt(index),
+    ]);
+    return { index, treeSize: size, leafHash: leaf, path, checkpoint: checkpoint.note };
+  }
+
+  /** Inclusion path alone, for an unsigned size (benchmarks, internal checks). */
+  inclusionPath(index: number, treeSize: number = this.tree.size): Promise<Uint8Array[]> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
+    if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size) throw badTreeSize(treeSize, this.tree.size);
+    return this.withTiles((tiles) => inclusionPath(this.tree.source(tiles), index, treeSize));
+  }
+
+  /** The RFC 9162 consistency proof from `oldSize` to `newSize` (default: the current size). */
+  proveConsistency(oldSize: number, newSize: number = this.tree.size): Promise<Uint8Array[]> {
+    if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > this.tree.size) throw badTreeSize(newSize, this.tree.size);
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw badTreeSize(oldSize, newSize);
+    return this.withTiles((tiles) => consistencyPath(this.tree.source(tiles), oldSize, newSize));
+  }
+
+  /**
+   * Checks a checkpoint that claims to be this log's (seen at a witness, a client, a mirror):
+   * it must be signed by the log key and agree with the log. Anything else is refused and alarmed.
+   */
+  async checkCheckpoint(note: string): Promise<Checkpoint> {
+    const opened = openCheckpoint(note, this.origin, [this.signer.key]);
+    if (!opened.ok) {
+      this.alarms.raise({
+        kind: 'bad-signature',
+        origin: this.origin,
+        message: `a checkpoint for this log does not verify: ${opened.problem}`,
+        zh: '声称属于本日志的检查点签名无效',
+        at: this.clock.now(),
+        evidence: { checkpoint: note },
+      });
+      throw checkpointRejected(opened.problem, '签名无效或格式错误');
+    }
+    const checkpoint = opened.value;
+    const ours = checkpoint.size <= this.tree.size ? await this.rootAt(checkpoint.size) : undefined;
+    if (!ours || !bytesEqual(ours, checkpoint.root)) {
+      const problem = ours
+        ? `its root for size ${checkpoint.size} differs from the log's`
+        : `its size ${checkpoint.size} is beyond the log's ${this.tree.size} entries`;
+      this.alarms.raise({
+        kind: 'split-view',
+        origin: this.origin,
+        message: `a checkpoint signed with this log's key disagrees with the log: ${problem}`,
+        zh: '检查点与本日志不一致（分叉视图）',
+        at: this.clock.now(),
+        evidence: { checkpoint: note, ...(this.latest ? { latest: this.latest.note } : {}) },
+      });
+      throw checkpointInconsistent(problem);
+    }
+    return checkpoint;
+  }
+
+  /** Checks that two signed checkpoints of this log are consistent, with the log's own proof. */
+  async checkConsistency(olderNote: string, newerNote: string): Promise<{ oldSize: number; newSize: number; proof: Uint8Array[] }> {
+    const older = await this.checkCheckpoint(olderNote);
+    const newer = await this.checkCheckpoint(newerNote);
+    const [a, b] = older.size <= newer.size ? [older, newer] : [newer, older];
+    const proof = await this.proveConsistency(a.size, b.size);
+    if (!verifyConsistency(a.size, b.size, a.root, b.root, proof)) throw checkpointInconsistent('the consistency proof does not verify');
+    return { oldSize: a.size, newSize: b.size, proof };
+  }
+
+  /** Entries by patient, subject, actor, action, kind and time; oldest first, paged by index. */
+  async query(q: LedgerQuery): Promise<{ entries: StoredEntry[]; next?: number }> {
+    const limit = Math.min(1000, Math.max(1, q.limit ?? 100));
+    const subject = q.subject ?? (q.patient === undefined ? undefined : `patient:${q.patient}`);
+    let query = this.db
+      .selectFrom('ledger_leaf as l')
+      .select(['l.idx', 'l.entry', 'l.leaf_hash'])
+      .where('l.tenant_id', '=', this.tenantId);
+    if (subject !== undefined)
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('ledger_subject as s')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('s.tenant_id', '=', 'l.tenant_id')
+            .whereRef('s.idx', '=', 'l.idx')
+            .where('s.subject', '=', subject),
+        ),
+      );
+    if (q.actor !== undefined) query = query.where('l.actor', '=', q.actor);
+    if (q.action !== undefined) query = query.where('l.action', '=', q.action);
+    if (q.kind !== undefined) query = query.where('l.kind', '=', q.kind);
+    if (q.from !== undefined) query = query.where('l.time', '>=', q.from);
+    if (q.to !== undefined) query = query.where('l.time', '<', q.to);
+    if (q.after !== undefined) query = query.where('l.idx', '>', q.after);
+    const rows = await query.orderBy('l.idx').limit(limit + 1).execute();
+    const entries = rows.slice(0, limit).map(toStored);
+    return rows.length > limit ? { entries, next: entries[entries.length - 1]!.index } : { entries };
+  }
+
+  /** Waits for queued appends, signs a last checkpoint, and stops the cadence timer. */
+  async close(options: { checkpoint?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.draining) await this.draining;
+    await this.writes;
+    if (options.checkpoint !== false && this.tree.size > 0 && this.latest?.size !== this.tree.size)
+      await this.signCheckpoint().catch(() => undefined);
+  }
+
+  private async leafHashAt(index: number): Promise<Uint8Array> {
+    const row = await this.db
+      .selectFrom('ledger_leaf')
+      .select('leaf_hash')
+      .where('tenant_id', '=', this.tenantId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
+    if (!row) throw this.tampered(`entry ${index} is missing from the store`, { index });
+    return new Uint8Array(row.leaf_hash);
+  }
+
+  /** Runs a proof computation, loading the tiles it turns out to need (at most a few). */
+  private async withTiles<T>(compute: (tiles: TileReader) => T): Promise<T> {
+    const loaded = new Map<number, Uint8Array[]>();
+    for (;;) {
+      try {
+        return compute((tile) => loaded.get(tile));
+      } catch (error) {
+        if (!(error instanceof MissingTile) || loaded.has(error.tile)) throw error;
+        loaded.set(error.tile, await readTile(this.db, this.tenantId, error.tile, this.tree.tileSize));
+      }
+    }
+  }
+}
+
+const LEAF_COLUMNS = ['tenant_id', 'idx', 'entry', 'leaf_hash', 'kind', 'actor', 'organization', 'action', 'time', 'request_id'];
+
+function toStored(row: { idx: number; entry: Uint8Array; leaf_hash: Uint8Array }): StoredEntry {
+  const bytes = new Uint8Array(row.entry);
+  return { index: Number(row.idx), entry: decodeEntry(bytes), bytes, leafHash: new Uint8Array(row.leaf_hash) };
+}
+
+async function readTile(db: Db, tenantId: string, tile: number, tileSize: number): Promise<Uint8Array[]> {
+  const rows = await db
+    .selectFrom('ledger_leaf')
+    .select(['idx', 'leaf_hash'])
+    .where('tenant_id', '=', tenantId)
+    .where('idx', '>=', tile * tileSize)
+    .where('idx', '<', (tile + 1) * tileSize)
+    .orderBy('idx')
+    .execute();
+  return rows.map((r) => new Uint8Array(r.leaf_hash));
+}
+
+/**
+ * Rebuilds the in-memory tree: base nodes from the node table, the unfinished tile's leaves from
+ * the leaf table. Base nodes missing for complete tiles (none after a clean commit, since both go
+ * in one transaction) are recomputed from their leaves.
+ */
+async function restoreTree(db: Db, tenantId: string): Promise<CompactTree> {
+  const top = await db
+    .selectFrom('ledger_leaf')
+    .select(sql<number | null>`max(idx)`.as('max'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  const size = top?.max === null || top?.max === undefined ? 0 : Number(top.max) + 1;
+  const tileSize = 2 ** TILE_LEVEL;
+  const complete = Math.floor(size / tileSize);
+  const nodes = await db
+    .selectFrom('ledger_node')
+    .select(['idx', 'hash'])
+    .where('tenant_id', '=', tenantId)
+    .where('level', '=', TILE_LEVEL)
+    .where('idx', '<', complete)
+    .orderBy('idx')
+    .execute();
+  const stored = new Map(nodes.map((n) => [Number(n.idx), new Uint8Array(n.hash)]));
+  const base: Uint8Array[] = [];
+  for (let i = 0; i < complete; i++) {
+    let hash: Uint8Array | undefined = stored.get(i);
+    if (!hash) {
+      const leaves = await readTile(db, tenantId, i, tileSize);
+      if (leaves.length !== tileSize) throw logIntegrity(`entries of tile ${i} are missing`);
+      hash = subtreeHash(leaves);
+    }
+    base.push(hash);
+  }
+  const tail = await readTile(db, tenantId, complete, tileSize);
+  if (tail.length !== size - complete * tileSize) throw logIntegrity(`entries between ${complete * tileSize} and ${size} are missing`);
+  return CompactTree.restore(TILE_LEVEL, base, tail);
+}
