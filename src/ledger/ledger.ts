@@ -12,7 +12,8 @@ import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js
 import { checkEntry, decodeEntry, encodeEntry, subjectsOf, type AuditEntry } from './entry.js';
 import { checkpointInconsistent, checkpointRejected, entryNotFound, badTreeSize, ledgerClosed, logIntegrity } from './errors.js';
 import { consistencyPath, inclusionPath, leafHash, verifyConsistency } from './merkle.js';
-import { ed25519NoteSigner, formatVerifierKey, type NoteSigner } from './note.js';
+import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
+import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey } from './note.js';
 import { bytesEqual, ed25519Signer, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
 import { insertRows } from './sql.js';
@@ -409,6 +410,77 @@ export class Ledger {
     const proof = await this.proveConsistency(a.size, b.size);
     if (!verifyConsistency(a.size, b.size, a.root, b.root, proof)) throw checkpointInconsistent('the consistency proof does not verify');
     return { oldSize: a.size, newSize: b.size, proof };
+  }
+
+  /** The largest checkpoint size a witness has cosigned for this log (0 if none). */
+  async lastCosignedSize(witness: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('ledger_cosignature')
+      .select(sql<number | null>`max(size)`.as('size'))
+      .where('tenant_id', '=', this.tenantId)
+      .where('origin', '=', this.origin)
+      .where('witness', '=', witness)
+      .executeTakeFirst();
+    return Number(row?.size ?? 0);
+  }
+
+  /** Keeps a verified witness cosignature of one of this log's checkpoints. */
+  async recordCosignature(checkpoint: Checkpoint, cosignature: VerifiedCosignature): Promise<void> {
+    await this.db
+      .insertInto('ledger_cosignature')
+      .values({
+        tenant_id: this.tenantId,
+        origin: this.origin,
+        size: checkpoint.size,
+        witness: cosignature.witness.name,
+        line: cosignature.line,
+        timestamp: cosignature.timestamp,
+      })
+      .onConflict((oc) => oc.columns(['tenant_id', 'origin', 'size', 'witness']).doUpdateSet({ line: cosignature.line, timestamp: cosignature.timestamp }))
+      .execute();
+  }
+
+  /** A checkpoint with the cosignature lines collected for it appended. */
+  async cosignedCheckpoint(size: number): Promise<string | undefined> {
+    const checkpoint = await this.checkpointAt(size);
+    if (!checkpoint) return undefined;
+    const lines = await this.db
+      .selectFrom('ledger_cosignature')
+      .select('line')
+      .where('tenant_id', '=', this.tenantId)
+      .where('origin', '=', this.origin)
+      .where('size', '=', size)
+      .orderBy('witness')
+      .execute();
+    return checkpoint.note + lines.map((l) => `${l.line}\n`).join('');
+  }
+
+  /**
+   * The consortium's agreed state: the largest checkpoint cosigned by at least `quorum` of the
+   * given witnesses, with its cosignatures (checked, not just counted).
+   */
+  async agreedCheckpoint(witnesses: readonly VerifierKey[], quorum: number): Promise<(Checkpoint & { cosignatures: VerifiedCosignature[] }) | undefined> {
+    const names = witnesses.map((w) => w.name);
+    if (names.length === 0) return undefined;
+    const candidates = await this.db
+      .selectFrom('ledger_cosignature')
+      .select(['size', sql<number>`count(*)`.as('n')])
+      .where('tenant_id', '=', this.tenantId)
+      .where('origin', '=', this.origin)
+      .where('witness', 'in', names)
+      .groupBy('size')
+      .having(sql<number>`count(*)`, '>=', quorum)
+      .orderBy('size', 'desc')
+      .limit(10)
+      .execute();
+    for (const candidate of candidates) {
+      const note = await this.cosignedCheckpoint(Number(candidate.size));
+      if (!note) continue;
+      const verified = verifyCosignatures(note, witnesses);
+      const checkpoint = await this.checkpointAt(Number(candidate.size));
+      if (verified.ok && checkpoint && verified.value.length >= quorum) return { ...checkpoint, note, cosignatures: verified.value };
+    }
+    return undefined;
   }
 
   /** Entries by patient, subject, actor, action, kind and time; oldest first, paged by index. */
