@@ -19,6 +19,8 @@ export interface ValidateOptions {
   expectedType?: string;
   /** The id named by the URL on update (`PUT /fhir/Patient/7`): the body's id must match. */
   expectedId?: string;
+  /** The path of the resource in its message, e.g. `Bundle.entry[3].resource` (default: its type). */
+  at?: string;
 }
 
 export type ValidationResult =
@@ -49,7 +51,7 @@ export class FhirValidator {
 
   validate(value: unknown, options: ValidateOptions = {}): ValidationResult {
     const issues: ValidationIssue[] = [];
-    const root = options.expectedType ?? 'Resource';
+    const root = options.at ?? options.expectedType ?? 'Resource';
     if (!isRecord(value)) {
       issues.push(issue('structure', root, 'A resource must be a JSON object', '资源必须是 JSON 对象'));
       return { valid: false, issues };
@@ -70,7 +72,7 @@ export class FhirValidator {
       issues.push(
         issue(
           'invalid',
-          `${options.expectedType}.resourceType`,
+          `${options.at ?? options.expectedType}.resourceType`,
           `The body is a ${type} but the URL names ${options.expectedType}`,
           `请求体为 ${type}，但 URL 指定的是 ${options.expectedType}`,
         ),
@@ -78,20 +80,20 @@ export class FhirValidator {
       return { valid: false, issues };
     }
     if (type !== 'Bundle' && !this.accepted.has(type)) {
-      issues.push(this.unsupported(type, `${type}.resourceType`));
+      issues.push(this.unsupported(type, `${options.at ?? type}.resourceType`));
       return { valid: false, issues };
     }
     if (options.expectedId !== undefined && value['id'] !== options.expectedId) {
       issues.push(
         issue(
           'invalid',
-          `${type}.id`,
+          `${options.at ?? type}.id`,
           'The id in the body must equal the id in the URL',
           '请求体中的 id 必须与 URL 中的 id 一致',
         ),
       );
     }
-    this.check(value, type, type, 0, issues);
+    this.check(value, type, options.at ?? type, 0, issues);
     if (issues.length > 0) return { valid: false, issues: this.capped(issues) };
     return { valid: true, resource: value as FhirResource };
   }

@@ -1,0 +1,153 @@
+import { STATUS_CODES } from 'node:http';
+import { outcomeFromIssues } from '../outcome.js';
+import { formatSearchQuery, type ParsedSearch } from '../search/parse.js';
+import type { Bundle, BundleEntry, BundleLink, FhirResource, OperationOutcome } from '../types.js';
+import { formatETag } from './request-url.js';
+
+/** `201 Created`: Bundle.entry.response.status is the HTTP status line's code and reason. */
+export const statusLine = (status: number): string => `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+
+const instant = (ms: number): string => new Date(ms).toISOString();
+
+/** What happened to one entry of a transaction or batch. */
+export interface EntryResult {
+  status: number;
+  resourceType?: string;
+  id?: string;
+  versionId?: string;
+  lastModified?: number;
+  /** The resource, when the client asked for it (Prefer: return=representation) or for reads. */
+  resource?: FhirResource;
+  outcome?: OperationOutcome;
+}
+
+/**
+ * A transaction-response or batch-response. `results` are in the order of the submitted
+ * entries (FHIR requires it, whatever order they were processed in).
+ */
+export function bundleResponse(
+  kind: 'transaction' | 'batch',
+  results: readonly EntryResult[],
+  baseUrl: string,
+  now: number = Date.now(),
+): Bundle {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    resourceType: 'Bundle',
+    type: kind === 'transaction' ? 'transaction-response' : 'batch-response',
+    timestamp: instant(now),
+    entry: results.map((r) => {
+      const entry: BundleEntry = {};
+      if (r.resourceType !== undefined && r.id !== undefined)
+        entry.fullUrl = `${base}/${r.resourceType}/${r.id}`;
+      if (r.resource) entry.resource = r.resource;
+      entry.response = { status: statusLine(r.status) };
+      if (r.resourceType !== undefined && r.id !== undefined && r.status < 300) {
+        entry.response.location = `${r.resourceType}/${r.id}${r.versionId === undefined ? '' : `/_history/${r.versionId}`}`;
+      }
+      if (r.versionId !== undefined) entry.response.etag = formatETag(r.versionId);
+      if (r.lastModified !== undefined) entry.response.lastModified = instant(r.lastModified);
+      if (r.outcome) entry.response.outcome = r.outcome;
+      return entry;
+    }),
+  };
+}
+
+export interface SearchsetInput {
+  baseUrl: string;
+  search: ParsedSearch;
+  matches: readonly FhirResource[];
+  /** Resources added by _include/$everything rather than matched. */
+  includes?: readonly FhirResource[];
+  total?: number;
+  /** Where the next page starts, when there is one: an offset or a store cursor. */
+  next?: { offset: number } | { cursor: string };
+  previous?: { offset: number } | { cursor: string };
+  now?: number;
+}
+
+/**
+ * A searchset Bundle with self/next/previous links that repeat exactly the parameters applied,
+ * and an OperationOutcome entry (search.mode = outcome) when parameters were ignored.
+ */
+export function searchsetBundle(input: SearchsetInput): Bundle {
+  const base = input.baseUrl.replace(/\/+$/, '');
+  const url = (page?: { offset: number } | { cursor: string }) =>
+    `${base}/${input.search.resourceType}?${formatSearchQuery(input.search, page ?? {})}`;
+  const link: BundleLink[] = [{ relation: 'self', url: url() }];
+  if (input.next) link.push({ relation: 'next', url: url(input.next) });
+  if (input.previous) link.push({ relation: 'previous', url: url(input.previous) });
+  const entry: BundleEntry[] = [
+    ...input.matches.map((resource) => resourceEntry(base, resource, 'match')),
+    ...(input.includes ?? []).map((resource) => resourceEntry(base, resource, 'include')),
+  ];
+  if (input.search.issues.length > 0) {
+    entry.push({ resource: outcomeFromIssues(input.search.issues), search: { mode: 'outcome' } });
+  }
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: instant(input.now ?? Date.now()),
+  };
+  if (input.total !== undefined) bundle.total = input.total;
+  bundle.link = link;
+  if (entry.length > 0) bundle.entry = entry;
+  return bundle;
+}
+
+function resourceEntry(base: string, resource: FhirResource, mode: 'match' | 'include'): BundleEntry {
+  return { fullUrl: `${base}/${resource.resourceType}/${resource.id ?? ''}`, resource, search: { mode } };
+}
+
+/** One version in a history Bundle. */
+export interface HistoryVersion {
+  resourceType: string;
+  id: string;
+  versionId: string;
+  lastUpdated: number;
+  /** How this version came to be. */
+  method: 'POST' | 'PUT' | 'DELETE';
+  /** Absent for deletions. */
+  resource?: FhirResource;
+}
+
+export interface HistoryInput {
+  baseUrl: string;
+  /** The URL of this page, as requested. */
+  self: string;
+  versions: readonly HistoryVersion[];
+  total?: number;
+  next?: string;
+  previous?: string;
+  now?: number;
+}
+
+/** A history Bundle (newest first, as the store lists them), with request and response per version. */
+export function historyBundle(input: HistoryInput): Bundle {
+  const base = input.baseUrl.replace(/\/+$/, '');
+  const link: BundleLink[] = [{ relation: 'self', url: input.self }];
+  if (input.next) link.push({ relation: 'next', url: input.next });
+  if (input.previous) link.push({ relation: 'previous', url: input.previous });
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'history',
+    timestamp: instant(input.now ?? Date.now()),
+  };
+  if (input.total !== undefined) bundle.total = input.total;
+  bundle.link = link;
+  bundle.entry = input.versions.map((v) => {
+    const entry: BundleEntry = { fullUrl: `${base}/${v.resourceType}/${v.id}` };
+    if (v.resource) entry.resource = v.resource;
+    entry.request = {
+      method: v.method,
+      url: v.method === 'POST' ? v.resourceType : `${v.resourceType}/${v.id}`,
+    };
+    entry.response = {
+      status: statusLine(v.method === 'POST' ? 201 : v.method === 'DELETE' ? 204 : 200),
+      etag: formatETag(v.versionId),
+      lastModified: instant(v.lastUpdated),
+    };
+    return entry;
+  });
+  return bundle;
+}
