@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const surnames = JSON.parse(readFileSync(join(import.meta.dirname, 'lexicon', 'surnames-zh.json'), 'utf8')) as {
+const surnames = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'lexicon', 'surnames-zh.json'), 'utf8'),
+) as {
   single: string;
   compound: string[];
 };
@@ -11,7 +13,8 @@ export const SURNAMES: ReadonlySet<string> = new Set([...surnames.single]);
 /** Two-character (compound) surnames such as 欧阳, 上官. */
 export const COMPOUND_SURNAMES: ReadonlySet<string> = new Set(surnames.compound);
 
-export const isHan = (ch: string | undefined): boolean => ch !== undefined && ch >= '\u4e00' && ch <= '\u9fff';
+export const isHan = (ch: string | undefined): boolean =>
+  ch !== undefined && ch >= '\u4e00' && ch <= '\u9fff';
 
 /** The length of the surname starting at `i` (2 for compound, 1 for single), or 0. */
 export function surnameAt(text: string, i: number): number {

@@ -43,13 +43,23 @@ export interface PhiEvaluation {
 const score = (tp: number, fp: number, fn: number): Scores => {
   const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
   const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
-  return { tp, fp, fn, precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+  return {
+    tp,
+    fp,
+    fn,
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+  };
 };
 
 type Span = { start: number; end: number; type: string };
 
 /** Precision and recall of a detector against gold spans, per type, per language and overall. */
-export function evaluatePhi(corpus: readonly GoldSentence[], detect: (text: string) => Span[]): PhiEvaluation {
+export function evaluatePhi(
+  corpus: readonly GoldSentence[],
+  detect: (text: string) => Span[],
+): PhiEvaluation {
   const counts = new Map<string, { tp: number; fp: number; fn: number }>();
   const bump = (key: string, field: 'tp' | 'fp' | 'fn') => {
     const c = counts.get(key) ?? { tp: 0, fp: 0, fn: 0 };
@@ -67,8 +77,10 @@ export function evaluatePhi(corpus: readonly GoldSentence[], detect: (text: stri
       bump('exact', hit && hit.start === g.start && hit.end === g.end ? 'tp' : 'fn');
     }
     for (const p of predicted) {
-      if (!s.spans.some((g) => overlaps(p, g))) for (const key of ['all', `type:${p.type}`, `lang:${s.lang}`]) bump(key, 'fp');
-      if (!s.spans.some((g) => g.type === p.type && g.start === p.start && g.end === p.end)) bump('exact', 'fp');
+      if (!s.spans.some((g) => overlaps(p, g)))
+        for (const key of ['all', `type:${p.type}`, `lang:${s.lang}`]) bump(key, 'fp');
+      if (!s.spans.some((g) => g.type === p.type && g.start === p.start && g.end === p.end))
+        bump('exact', 'fp');
     }
   }
   const get = (key: string) => {

@@ -35,7 +35,15 @@ export const phiDetector = (text: string): { start: number; end: number; type: s
 
 type Detector = (text: string, out: Candidate[]) => void;
 
-const PRIORITY: Record<PhiType, number> = { email: 7, id: 6, phone: 5, date: 4, institution: 3, address: 2, name: 1 };
+const PRIORITY: Record<PhiType, number> = {
+  email: 7,
+  id: 6,
+  phone: 5,
+  date: 4,
+  institution: 3,
+  address: 2,
+  name: 1,
+};
 
 function resolve(found: Candidate[]): Candidate[] {
   const ranked = [...found].sort(
@@ -46,7 +54,14 @@ function resolve(found: Candidate[]): Candidate[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
-function addAll(re: RegExp, type: PhiType, text: string, out: Candidate[], group = 0, accept?: (m: RegExpExecArray) => boolean) {
+function addAll(
+  re: RegExp,
+  type: PhiType,
+  text: string,
+  out: Candidate[],
+  group = 0,
+  accept?: (m: RegExpExecArray) => boolean,
+) {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (accept && !accept(m)) continue;
@@ -100,7 +115,10 @@ const DATE_PATTERNS = [
   /(?<![\d年])\d{1,2}月\d{1,2}[日号]/g,
   /(?<![\d.\-/])(?:19|20)\d{2}([-/.])\d{1,2}\1\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?![\d\-/]|\.\d)/g,
   /(?<![\d/])\d{1,2}\/\d{1,2}\/(?:19|20)\d{2}(?![\d/])/g,
-  new RegExp(`(?:(?:${WEEKDAYS}),?\\s+)?\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+(?:19|20)\\d{2})?\\b`, 'g'),
+  new RegExp(
+    `(?:(?:${WEEKDAYS}),?\\s+)?\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+(?:19|20)\\d{2})?\\b`,
+    'g',
+  ),
   new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, 'g'),
   new RegExp(`\\b(?:${MONTHS})\\.?\\s+(?:19|20)\\d{2}\\b`, 'g'),
 ];
@@ -136,7 +154,9 @@ const EN_CITY_STATE_ZIP = /\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s+[A-Z]{2}\s+\d
 
 const detectAddresses: Detector = (text, out) => {
   // A city alone (北京市) is too coarse to identify anyone: require a district or more.
-  addAll(CN_ADDRESS, 'address', text, out, 0, (m) => /(?:区|县|旗|路|街|道|号|村|镇|乡|巷|弄|室|单元|楼|栋|幢|层|座|组)\d*$/.test(m[0]));
+  addAll(CN_ADDRESS, 'address', text, out, 0, (m) =>
+    /(?:区|县|旗|路|街|道|号|村|镇|乡|巷|弄|室|单元|楼|栋|幢|层|座|组)\d*$/.test(m[0]),
+  );
   addAll(EN_ADDRESS, 'address', text, out);
   addAll(EN_CITY_STATE_ZIP, 'address', text, out);
 };
@@ -151,7 +171,8 @@ const EN_INSTITUTION = new RegExp(
   `(?:(?:St\\.|Saint|[A-Z][A-Za-z'&.-]*)\\s+){1,5}(?:Hospital|Clinic|Medical Center|Medical Centre|Health Care|Healthcare|Health System|Health Center|Diagnostics|Urgent Care|Infirmary|Laboratories|Laboratory|Hospice)\\b`,
   'g',
 );
-const EN_NOT_INSTITUTION_START = /^(?:The|A|An|At|In|To|From|By|Seen|Admitted|Transferred|Referred|He|She|Patient|Pt)\s+/;
+const EN_NOT_INSTITUTION_START =
+  /^(?:The|A|An|At|In|To|From|By|Seen|Admitted|Transferred|Referred|He|She|Patient|Pt)\s+/;
 
 const detectInstitutions: Detector = (text, out) => {
   CN_INSTITUTION_SUFFIX.lastIndex = 0;
@@ -185,7 +206,9 @@ const ZH_LEFT_CUES =
 const ZH_STRONG_RIGHT =
   /^(?:先生|女士|小姐|医生|医师|副主任医师|主任医师|主治医师|住院医师|主任|副主任|护士长|护士|教授|副教授|院士|同学|老师|家属|，男|，女|,男|,女|（男|（女)/;
 /** Single characters that may follow a name directly: particles and the verbs notes use. */
-const ZH_AFTER_NAME = new Set([...'诉因于在自的今来出陪签同要电身现曾已和与及等为是入住就到从对称述经行被也女男先医护教主家，。、；：,.;:（(）) ']);
+const ZH_AFTER_NAME = new Set([
+  ...'诉因于在自的今来出陪签同要电身现曾已和与及等为是入住就到从对称述经行被也女男先医护教主家，。、；：,.;:（(）) ',
+]);
 /** Characters that are almost never part of a given name in notes. */
 const ZH_NOT_GIVEN = new Set([
   ...'在于是的了诉因自为和与及到从被将已曾未无不有今日月年前后时次再又也都还就才均仍现近每各该此其我你他她本个行入出住院科诊治疗查病症药术检验痛热咳血压肺肝肾',
@@ -208,7 +231,12 @@ const detectChineseNames: Detector = (text, out) => {
     if (leftCue) {
       // After a cue the name is usually three characters; two when what follows is a particle.
       const afterOne = text[i + sl + 1];
-      if (givenOk(text, i + sl, 1) && (afterOne === undefined || ZH_AFTER_NAME.has(afterOne) || ZH_STRONG_RIGHT.test(text.slice(i + sl + 1)))) {
+      if (
+        givenOk(text, i + sl, 1) &&
+        (afterOne === undefined ||
+          ZH_AFTER_NAME.has(afterOne) ||
+          ZH_STRONG_RIGHT.test(text.slice(i + sl + 1)))
+      ) {
         out.push({ start: i, end: i + sl + 1, type: 'name' });
         continue;
       }
@@ -227,12 +255,53 @@ const detectChineseNames: Detector = (text, out) => {
 
 const EN_TOKEN = `[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?`;
 const EN_NOT_NAME = new Set([
-  'The', 'He', 'She', 'His', 'Her', 'They', 'Health', 'Portal', 'Care', 'Patient', 'Hospital', 'Clinic', 'Medical',
-  'Center', 'Emergency', 'Department', 'Street', 'Road', 'Avenue', 'January', 'February', 'March', 'April', 'May',
-  'June', 'July', 'August', 'September', 'October', 'November', 'December', 'Monday', 'Tuesday', 'Wednesday',
-  'Thursday', 'Friday', 'Saturday', 'Sunday', 'No', 'Yes', 'None', 'Unknown',
+  'The',
+  'He',
+  'She',
+  'His',
+  'Her',
+  'They',
+  'Health',
+  'Portal',
+  'Care',
+  'Patient',
+  'Hospital',
+  'Clinic',
+  'Medical',
+  'Center',
+  'Emergency',
+  'Department',
+  'Street',
+  'Road',
+  'Avenue',
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+  'Sunday',
+  'No',
+  'Yes',
+  'None',
+  'Unknown',
 ]);
-const EN_TITLE = new RegExp(`\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\\.?\\s+((?:${EN_TOKEN})(?:\\s+${EN_TOKEN}){0,2})`, 'g');
+const EN_TITLE = new RegExp(
+  `\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\\.?\\s+((?:${EN_TOKEN})(?:\\s+${EN_TOKEN}){0,2})`,
+  'g',
+);
 const EN_ROLE = new RegExp(
   `\\b(?:[Pp]atient|[Pp]t|[Nn]urse|[Tt]herapist|[Mm]other|[Ff]ather|[Ss]on|[Dd]aughter|[Ww]ife|[Hh]usband|[Pp]artner|[Gg]uardian|[Bb]rother|[Ss]ister|[Mm]anager|[Cc]aregiver|[Ss]pouse|[Pp]hysician|[Ss]urgeon|[Nn]amed|signed by|seen by|written by)` +
     `,?\\s+((?:${EN_TOKEN})(?:\\s+${EN_TOKEN}){0,2})`,
