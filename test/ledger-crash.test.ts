@@ -16,9 +16,13 @@ const ORIGIN = 'audit.crash.example/log';
 
 function runAndKill(dataDir: string, seedHex: string, killAfter: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ledger-crash-child.ts'), dataDir, seedHex], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'ledger-crash-child.ts'), dataDir, seedHex],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let acknowledged = -1;
     let buffered = '';
     child.stdout.setEncoding('utf8');
@@ -30,7 +34,9 @@ function runAndKill(dataDir: string, seedHex: string, killAfter: number): Promis
       if (acknowledged >= killAfter && !child.killed) child.kill('SIGKILL');
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`child exited with ${code}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`child exited with ${code}`)),
+    );
   });
 }
 
@@ -45,16 +51,26 @@ test('a ledger killed with SIGKILL mid-append restarts consistent', { timeout: 1
       assert.ok(acknowledged >= killAfter);
       const store = await openStore({ dataDir });
       await migrateToLatest(store, ledgerMigrations);
-      const ledger = await Ledger.open(store, { tenantId: 'crash', origin: ORIGIN, signingKey: seed, cadence: { everyMs: 0 } });
+      const ledger = await Ledger.open(store, {
+        tenantId: 'crash',
+        origin: ORIGIN,
+        signingKey: seed,
+        cadence: { everyMs: 0 },
+      });
       try {
         // Every acknowledged append survived; the log has no gap or half batch (verifyLog checks
         // indexes run 0..n-1, every leaf hash, every signed root and the stored tile hashes).
         assert.ok(ledger.size > acknowledged, `size ${ledger.size}, acknowledged ${acknowledged}`);
-        const report = await verifyLog(store, { tenantId: 'crash', origin: ORIGIN, logKeys: [ledger.verifierKey] });
+        const report = await verifyLog(store, {
+          tenantId: 'crash',
+          origin: ORIGIN,
+          logKeys: [ledger.verifierKey],
+        });
         assert.ok(report.ok, JSON.stringify(report));
         assert.equal(report.entriesChecked, ledger.size);
         assert.equal(report.root, Buffer.from(await ledger.rootAt()).toString('base64'));
-        for (const index of [0, acknowledged, ledger.size - 1]) assert.deepEqual((await ledger.get(index)).entry, sampleEntry(index));
+        for (const index of [0, acknowledged, ledger.size - 1])
+          assert.deepEqual((await ledger.get(index)).entry, sampleEntry(index));
         // And the restored tree keeps working.
         const receipt = await ledger.append(sampleEntry(ledger.size));
         assert.equal(receipt.index, report.entriesChecked);

@@ -33,14 +33,17 @@ export function signCheckpoint(head: TreeHead, signer: NoteSigner): Checkpoint {
 
 export function parseCheckpointBody(body: string): Parsed<TreeHead> {
   const lines = body.split('\n');
-  if (lines.pop() !== '' || lines.length < 3) return { ok: false, problem: 'a checkpoint has an origin, a size and a root line' };
+  if (lines.pop() !== '' || lines.length < 3)
+    return { ok: false, problem: 'a checkpoint has an origin, a size and a root line' };
   const [origin, sizeText, rootText, ...extensions] = lines as [string, string, string, ...string[]];
   if (origin.length === 0) return { ok: false, problem: 'the origin line is empty' };
   if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
     return { ok: false, problem: `"${sizeText.slice(0, 30)}" is not a tree size` };
   const root = fromBase64(rootText);
-  if (!root || root.length !== HASH_SIZE) return { ok: false, problem: 'the root line is not a base64 SHA-256 hash' };
-  if (extensions.some((l) => l.length === 0)) return { ok: false, problem: 'extension lines must not be empty' };
+  if (!root || root.length !== HASH_SIZE)
+    return { ok: false, problem: 'the root line is not a base64 SHA-256 hash' };
+  if (extensions.some((l) => l.length === 0))
+    return { ok: false, problem: 'extension lines must not be empty' };
   return { ok: true, value: { origin, size: Number(sizeText), root } };
 }
 
@@ -54,7 +57,11 @@ export function parseCheckpoint(note: string): Parsed<Checkpoint> {
 }
 
 /** Opens a checkpoint signed by the log's key: the origin must match and the signature verify. */
-export function openCheckpoint(note: string, origin: string, logKeys: readonly VerifierKey[]): Parsed<Checkpoint> {
+export function openCheckpoint(
+  note: string,
+  origin: string,
+  logKeys: readonly VerifierKey[],
+): Parsed<Checkpoint> {
   const opened = openNote(note, logKeys);
   if (!opened.ok) return opened;
   const head = parseCheckpointBody(opened.value.note.text);

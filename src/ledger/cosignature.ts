@@ -2,7 +2,14 @@
  * C2SP tlog-cosignature v1 (Ed25519, signature type 0x04): a witness's timestamped statement
  * that the checkpoint is the largest consistent tree head it has seen for the log.
  */
-import { parseNote, signatureLine, SIG_COSIGNATURE_V1, verifierKey, type Parsed, type VerifierKey } from './note.js';
+import {
+  parseNote,
+  signatureLine,
+  SIG_COSIGNATURE_V1,
+  verifierKey,
+  type Parsed,
+  type VerifierKey,
+} from './note.js';
 import { ed25519Verify, utf8, type Ed25519Signer } from './primitives.js';
 
 /** The signed message: `cosignature/v1`, `time <seconds>`, then the checkpoint body. */
@@ -47,17 +54,22 @@ export function verifyCosignatures(
   if (!parsed.ok) return parsed;
   const found: VerifiedCosignature[] = [];
   for (const sig of parsed.value.signatures) {
-    const key = witnesses.find((k) => k.type === SIG_COSIGNATURE_V1 && k.name === sig.name && k.keyId === sig.keyId);
+    const key = witnesses.find(
+      (k) => k.type === SIG_COSIGNATURE_V1 && k.name === sig.name && k.keyId === sig.keyId,
+    );
     if (!key) continue;
-    if (sig.signature.length !== 8 + 64) return { ok: false, problem: `the cosignature by ${key.name} is malformed` };
+    if (sig.signature.length !== 8 + 64)
+      return { ok: false, problem: `the cosignature by ${key.name} is malformed` };
     const timestamp = Buffer.from(sig.signature).readBigUInt64BE(0);
-    if (timestamp > 2n ** 63n - 1n) return { ok: false, problem: `the cosignature by ${key.name} has a bad timestamp` };
+    if (timestamp > 2n ** 63n - 1n)
+      return { ok: false, problem: `the cosignature by ${key.name} has a bad timestamp` };
     const seconds = Number(timestamp);
     if (options.notAfter !== undefined && seconds > options.notAfter)
       return { ok: false, problem: `the cosignature by ${key.name} is dated in the future` };
     if (!ed25519Verify(key.publicKey, cosignedMessage(parsed.value.text, seconds), sig.signature.subarray(8)))
       return { ok: false, problem: `the cosignature by ${key.name} does not verify` };
-    if (!found.some((f) => f.witness === key)) found.push({ witness: key, timestamp: seconds, line: sig.line });
+    if (!found.some((f) => f.witness === key))
+      found.push({ witness: key, timestamp: seconds, line: sig.line });
   }
   return { ok: true, value: found };
 }

@@ -22,20 +22,31 @@ export type CosignOutcome =
   | { witness: string; ok: false; status?: number; problem: string };
 
 /** Posts an add-checkpoint request; returns the status, content type and body. */
-export async function postAddCheckpoint(url: string, body: string, timeoutMs = 10_000): Promise<{ status: number; contentType: string; body: string }> {
+export async function postAddCheckpoint(
+  url: string,
+  body: string,
+  timeoutMs = 10_000,
+): Promise<{ status: number; contentType: string; body: string }> {
   const response = await fetch(`${url.replace(/\/+$/, '')}/add-checkpoint`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain; charset=utf-8' },
     body,
     signal: AbortSignal.timeout(timeoutMs),
   });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: await response.text(),
+  };
 }
 
 const keyOf = (k: string | VerifierKey): VerifierKey => {
   if (typeof k !== 'string') return k;
   const parsed = parseVerifierKey(k);
-  if (!parsed.ok) throw new CustodiaError('invalid-config', `bad witness key: ${parsed.problem}`, { zh: '见证者公钥格式错误' });
+  if (!parsed.ok)
+    throw new CustodiaError('invalid-config', `bad witness key: ${parsed.problem}`, {
+      zh: '见证者公钥格式错误',
+    });
   return parsed.value;
 };
 
@@ -43,7 +54,11 @@ const keyOf = (k: string | VerifierKey): VerifierKey => {
  * Asks each witness to cosign `checkpoint` (default: the latest, signed now if needed). A
  * witness that answers 409 with its size gets one retry with a proof from that size.
  */
-export async function requestCosignatures(ledger: Ledger, witnesses: readonly WitnessEndpoint[], checkpoint?: Checkpoint): Promise<CosignOutcome[]> {
+export async function requestCosignatures(
+  ledger: Ledger,
+  witnesses: readonly WitnessEndpoint[],
+  checkpoint?: Checkpoint,
+): Promise<CosignOutcome[]> {
   const cp = checkpoint ?? (await ledger.checkpoint());
   return Promise.all(
     witnesses.map(async (endpoint): Promise<CosignOutcome> => {
@@ -51,19 +66,49 @@ export async function requestCosignatures(ledger: Ledger, witnesses: readonly Wi
       try {
         let oldSize = await ledger.lastCosignedSize(key.name);
         for (let attempt = 0; attempt < 2; attempt++) {
-          if (oldSize > cp.size) return { witness: key.name, ok: false, status: 409, problem: `the witness has seen size ${oldSize}, beyond this checkpoint` };
+          if (oldSize > cp.size)
+            return {
+              witness: key.name,
+              ok: false,
+              status: 409,
+              problem: `the witness has seen size ${oldSize}, beyond this checkpoint`,
+            };
           const proof = await ledger.proveConsistency(oldSize, cp.size);
-          const response = await postAddCheckpoint(endpoint.url, formatAddCheckpoint(oldSize, proof, cp.note));
-          if (response.status === 409 && response.contentType.startsWith('text/x.tlog.size') && attempt === 0) {
+          const response = await postAddCheckpoint(
+            endpoint.url,
+            formatAddCheckpoint(oldSize, proof, cp.note),
+          );
+          if (
+            response.status === 409 &&
+            response.contentType.startsWith('text/x.tlog.size') &&
+            attempt === 0
+          ) {
             const size = Number(response.body.trim());
-            if (!Number.isSafeInteger(size) || size === oldSize) return { witness: key.name, ok: false, status: 409, problem: 'the witness holds a conflicting checkpoint of the same size' };
+            if (!Number.isSafeInteger(size) || size === oldSize)
+              return {
+                witness: key.name,
+                ok: false,
+                status: 409,
+                problem: 'the witness holds a conflicting checkpoint of the same size',
+              };
             oldSize = size;
             continue;
           }
-          if (response.status !== 200) return { witness: key.name, ok: false, status: response.status, problem: response.body.trim().slice(0, 200) };
+          if (response.status !== 200)
+            return {
+              witness: key.name,
+              ok: false,
+              status: response.status,
+              problem: response.body.trim().slice(0, 200),
+            };
           const verified = verifyCosignatures(cp.note + response.body, [key]);
           if (!verified.ok || verified.value.length === 0)
-            return { witness: key.name, ok: false, status: 200, problem: verified.ok ? 'no cosignature by this witness in the response' : verified.problem };
+            return {
+              witness: key.name,
+              ok: false,
+              status: 200,
+              problem: verified.ok ? 'no cosignature by this witness in the response' : verified.problem,
+            };
           await ledger.recordCosignature(cp, verified.value[0]!);
           return { witness: key.name, ok: true, cosignature: verified.value[0]! };
         }

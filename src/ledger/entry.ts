@@ -58,7 +58,11 @@ interface Common {
 }
 
 export type AccessDecisionEntry = Common & { kind: 'access-decision'; decision: Decision };
-export type WriteEntry = Common & { kind: 'write'; operation: 'create' | 'update' | 'delete'; resources: string[] };
+export type WriteEntry = Common & {
+  kind: 'write';
+  operation: 'create' | 'update' | 'delete';
+  resources: string[];
+};
 export type DatasetEventEntry = Common & {
   kind: 'dataset-event';
   dataset: string;
@@ -90,26 +94,49 @@ const fail = (path: string, what: string, zh: string) =>
     zh: `审计条目 ${path}：${zh}`,
   });
 
-function text(record: Record<string, unknown>, key: string, required: boolean, max = 512): string | undefined {
+function text(
+  record: Record<string, unknown>,
+  key: string,
+  required: boolean,
+  max = 512,
+): string | undefined {
   const value = record[key];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    throw fail(key, `must be a non-empty string of at most ${max} characters`, `须为不超过 ${max} 字符的非空字符串`);
+    throw fail(
+      key,
+      `must be a non-empty string of at most ${max} characters`,
+      `须为不超过 ${max} 字符的非空字符串`,
+    );
   return value;
 }
 
-function list(record: Record<string, unknown>, key: string, check: (s: string) => boolean, required: boolean): string[] | undefined {
+function list(
+  record: Record<string, unknown>,
+  key: string,
+  check: (s: string) => boolean,
+  required: boolean,
+): string[] | undefined {
   const value = record[key];
   if (value === undefined && !required) return undefined;
   if (!Array.isArray(value) || value.length > 10_000) throw fail(key, 'must be an array', '须为数组');
   value.forEach((item, i) => {
     if (typeof item !== 'string' || !check(item))
-      throw fail(`${key}[${i}]`, 'is not an opaque token or reference', '不是不透明令牌或资源引用（禁止写入身份信息）');
+      throw fail(
+        `${key}[${i}]`,
+        'is not an opaque token or reference',
+        '不是不透明令牌或资源引用（禁止写入身份信息）',
+      );
   });
   return value as string[];
 }
 
-function oneOf<T extends string>(record: Record<string, unknown>, key: string, allowed: readonly T[], required: boolean): T | undefined {
+function oneOf<T extends string>(
+  record: Record<string, unknown>,
+  key: string,
+  allowed: readonly T[],
+  required: boolean,
+): T | undefined {
   const value = record[key];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || !allowed.includes(value as T))
@@ -118,8 +145,22 @@ function oneOf<T extends string>(record: Record<string, unknown>, key: string, a
 }
 
 const KNOWN_KEYS = new Set([
-  'kind', 'actor', 'organization', 'action', 'purpose', 'targets', 'decision', 'reason', 'requestId',
-  'resources', 'time', 'operation', 'dataset', 'stage', 'derivedFrom', 'recipient',
+  'kind',
+  'actor',
+  'organization',
+  'action',
+  'purpose',
+  'targets',
+  'decision',
+  'reason',
+  'requestId',
+  'resources',
+  'time',
+  'operation',
+  'dataset',
+  'stage',
+  'derivedFrom',
+  'recipient',
 ]);
 
 /** Checks an entry (from a caller or read back from storage) and returns it typed. */
@@ -143,7 +184,8 @@ export function checkEntry(value: unknown): AuditEntry {
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0)
     throw fail('time', 'must be epoch milliseconds', '须为毫秒时间戳');
   if (kind === 'write') oneOf(record, 'operation', ['create', 'update', 'delete'] as const, true);
-  else if (record.operation !== undefined) throw fail('operation', `is only for write entries`, '仅用于写入条目');
+  else if (record.operation !== undefined)
+    throw fail('operation', `is only for write entries`, '仅用于写入条目');
   if (kind === 'dataset-event') {
     text(record, 'dataset', true, 256);
     oneOf(record, 'stage', DATASET_STAGES, true);

@@ -50,7 +50,10 @@ function purposeOf(entry: AuditEntry) {
   const code = PURPOSE[entry.purpose];
   return [
     code
-      ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code }], text: entry.purpose }
+      ? {
+          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code }],
+          text: entry.purpose,
+        }
       : { text: entry.purpose },
   ];
 }
@@ -67,7 +70,11 @@ export function auditEventOf(stored: StoredEntry, origin: string): FhirResource 
   for (const reference of entry.resources ?? [])
     entities.push({
       what: { reference },
-      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+      type: {
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '2',
+        display: 'System Object',
+      },
     });
   if (entry.kind === 'dataset-event')
     entities.push({ what: identifier('urn:custodia:dataset', entry.dataset), name: entry.stage });
@@ -113,11 +120,20 @@ export function provenanceOf(stored: StoredEntry, origin: string): FhirResource 
     recorded: iso(entry.time),
     ...(purpose ? { reason: purpose } : {}),
     activity: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: entry.operation.toUpperCase() }],
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
+          code: entry.operation.toUpperCase(),
+        },
+      ],
     },
     agent: [
       {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }] },
+        type: {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' },
+          ],
+        },
         who: identifier('urn:custodia:actor', entry.actor),
         onBehalfOf: identifier('urn:custodia:organization', entry.organization),
       },

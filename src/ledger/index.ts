@@ -26,7 +26,13 @@ export {
   type Decision,
   type PatientToken,
 } from './entry.js';
-export { verifyLog, type VerifyOptions, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
+export {
+  verifyLog,
+  type VerifyOptions,
+  type VerifyReport,
+  type VerifyProblem,
+  type ProblemKind,
+} from './verify.js';
 export { Alarms, type AlarmKind, type AlarmListener, type LedgerAlarm } from './alarm.js';
 export {
   Witness,
@@ -40,7 +46,12 @@ export {
   type WitnessStateStore,
   type WitnessedLog,
 } from './witness.js';
-export { requestCosignatures, postAddCheckpoint, type CosignOutcome, type WitnessEndpoint } from './cosigning.js';
+export {
+  requestCosignatures,
+  postAddCheckpoint,
+  type CosignOutcome,
+  type WitnessEndpoint,
+} from './cosigning.js';
 export { auditEventOf, provenanceOf } from './fhir.js';
 export { dataPassport, type DataPassport, type PassportDataset } from './passport.js';
 // The stand-alone verifier: pure functions over checkpoints and proofs, no database.
@@ -65,8 +76,21 @@ export {
   type SubtreeSource,
 } from './merkle.js';
 export { CompactTree } from './tree.js';
-export { signCheckpoint, openCheckpoint, parseCheckpoint, checkpointBody, type Checkpoint, type TreeHead } from './checkpoint.js';
-export { ed25519Cosigner, verifyCosignatures, cosignedMessage, type Cosigner, type VerifiedCosignature } from './cosignature.js';
+export {
+  signCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  checkpointBody,
+  type Checkpoint,
+  type TreeHead,
+} from './checkpoint.js';
+export {
+  ed25519Cosigner,
+  verifyCosignatures,
+  cosignedMessage,
+  type Cosigner,
+  type VerifiedCosignature,
+} from './cosignature.js';
 export {
   ed25519NoteSigner,
   formatVerifierKey,

@@ -10,7 +10,14 @@ import type { Store } from '../store/index.js';
 import { Alarms } from './alarm.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkEntry, decodeEntry, encodeEntry, subjectsOf, type AuditEntry } from './entry.js';
-import { checkpointInconsistent, checkpointRejected, entryNotFound, badTreeSize, ledgerClosed, logIntegrity } from './errors.js';
+import {
+  checkpointInconsistent,
+  checkpointRejected,
+  entryNotFound,
+  badTreeSize,
+  ledgerClosed,
+  logIntegrity,
+} from './errors.js';
 import { consistencyPath, inclusionPath, leafHash, verifyConsistency } from './merkle.js';
 import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
 import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey } from './note.js';
@@ -215,8 +222,10 @@ export class Ledger {
       await this.db.transaction().execute(async (trx) => {
         const tx = trx as unknown as Kysely<unknown>;
         await insertRows(tx, dialect, 'ledger_leaf', LEAF_COLUMNS, leaves);
-        if (subjects.length > 0) await insertRows(tx, dialect, 'ledger_subject', ['tenant_id', 'subject', 'idx'], subjects);
-        if (nodes.length > 0) await insertRows(tx, dialect, 'ledger_node', ['tenant_id', 'level', 'idx', 'hash'], nodes);
+        if (subjects.length > 0)
+          await insertRows(tx, dialect, 'ledger_subject', ['tenant_id', 'subject', 'idx'], subjects);
+        if (nodes.length > 0)
+          await insertRows(tx, dialect, 'ledger_node', ['tenant_id', 'level', 'idx', 'hash'], nodes);
       });
       staged.commit();
       batch.forEach((p, i) => p.resolve({ index: first + i, leafHash: p.leaf }));
@@ -232,11 +241,16 @@ export class Ledger {
 
   /** Signs a checkpoint of the current tree unless the latest already covers it. */
   checkpoint(): Promise<Checkpoint> {
-    return this.exclusive(async () => (this.latest?.size === this.tree.size && this.latest) || this.signCheckpoint());
+    return this.exclusive(
+      async () => (this.latest?.size === this.tree.size && this.latest) || this.signCheckpoint(),
+    );
   }
 
   private async signCheckpoint(): Promise<Checkpoint> {
-    const checkpoint = signCheckpoint({ origin: this.origin, size: this.tree.size, root: this.tree.root() }, this.signer);
+    const checkpoint = signCheckpoint(
+      { origin: this.origin, size: this.tree.size, root: this.tree.root() },
+      this.signer,
+    );
     await this.db
       .insertInto('ledger_checkpoint')
       .values({
@@ -287,9 +301,12 @@ export class Ledger {
     if (!parsed.ok) throw this.tampered(`the latest stored checkpoint: ${parsed.problem}`, {});
     const checkpoint = parsed.value;
     if (checkpoint.size > this.tree.size)
-      throw this.tampered(`the log has ${this.tree.size} entries but a checkpoint of size ${checkpoint.size} was signed`, {
-        checkpoint: checkpoint.note,
-      });
+      throw this.tampered(
+        `the log has ${this.tree.size} entries but a checkpoint of size ${checkpoint.size} was signed`,
+        {
+          checkpoint: checkpoint.note,
+        },
+      );
     const root = await this.rootAt(checkpoint.size);
     if (!bytesEqual(root, checkpoint.root))
       throw this.tampered(`the entries do not hash to the root of checkpoint ${checkpoint.size}`, {
@@ -313,7 +330,8 @@ export class Ledger {
 
   /** The stored entry at `index`; `not-found` beyond the log. */
   async get(index: number): Promise<StoredEntry> {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size)
+      throw entryNotFound(index, this.tree.size);
     const row = await this.db
       .selectFrom('ledger_leaf')
       .select(['idx', 'entry', 'leaf_hash'])
@@ -326,7 +344,8 @@ export class Ledger {
 
   /** The root of the first `size` entries. */
   rootAt(size: number = this.tree.size): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.tree.size) throw badTreeSize(size, this.tree.size);
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.tree.size)
+      throw badTreeSize(size, this.tree.size);
     return this.withTiles((tiles) => this.tree.root(size, tiles));
   }
 
@@ -335,12 +354,14 @@ export class Ledger {
    * (signed now when the entry is newer than it), or the checkpoint of `treeSize`.
    */
   async proveInclusion(index: number, treeSize?: number): Promise<InclusionProof> {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size)
+      throw entryNotFound(index, this.tree.size);
     let checkpoint: Checkpoint | undefined;
     if (treeSize === undefined) {
       checkpoint = this.latest && index < this.latest.size ? this.latest : await this.checkpoint();
     } else {
-      if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size) throw badTreeSize(treeSize, this.tree.size);
+      if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size)
+        throw badTreeSize(treeSize, this.tree.size);
       checkpoint = await this.checkpointAt(treeSize);
       if (!checkpoint) throw badTreeSize(treeSize, this.tree.size);
     }
@@ -354,15 +375,19 @@ export class Ledger {
 
   /** Inclusion path alone, for an unsigned size (benchmarks, internal checks). */
   inclusionPath(index: number, treeSize: number = this.tree.size): Promise<Uint8Array[]> {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size) throw entryNotFound(index, this.tree.size);
-    if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size) throw badTreeSize(treeSize, this.tree.size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.tree.size)
+      throw entryNotFound(index, this.tree.size);
+    if (!Number.isSafeInteger(treeSize) || treeSize <= index || treeSize > this.tree.size)
+      throw badTreeSize(treeSize, this.tree.size);
     return this.withTiles((tiles) => inclusionPath(this.tree.source(tiles), index, treeSize));
   }
 
   /** The RFC 9162 consistency proof from `oldSize` to `newSize` (default: the current size). */
   proveConsistency(oldSize: number, newSize: number = this.tree.size): Promise<Uint8Array[]> {
-    if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > this.tree.size) throw badTreeSize(newSize, this.tree.size);
-    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw badTreeSize(oldSize, newSize);
+    if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > this.tree.size)
+      throw badTreeSize(newSize, this.tree.size);
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize)
+      throw badTreeSize(oldSize, newSize);
     return this.withTiles((tiles) => consistencyPath(this.tree.source(tiles), oldSize, newSize));
   }
 
@@ -403,12 +428,16 @@ export class Ledger {
   }
 
   /** Checks that two signed checkpoints of this log are consistent, with the log's own proof. */
-  async checkConsistency(olderNote: string, newerNote: string): Promise<{ oldSize: number; newSize: number; proof: Uint8Array[] }> {
+  async checkConsistency(
+    olderNote: string,
+    newerNote: string,
+  ): Promise<{ oldSize: number; newSize: number; proof: Uint8Array[] }> {
     const older = await this.checkCheckpoint(olderNote);
     const newer = await this.checkCheckpoint(newerNote);
     const [a, b] = older.size <= newer.size ? [older, newer] : [newer, older];
     const proof = await this.proveConsistency(a.size, b.size);
-    if (!verifyConsistency(a.size, b.size, a.root, b.root, proof)) throw checkpointInconsistent('the consistency proof does not verify');
+    if (!verifyConsistency(a.size, b.size, a.root, b.root, proof))
+      throw checkpointInconsistent('the consistency proof does not verify');
     return { oldSize: a.size, newSize: b.size, proof };
   }
 
@@ -436,7 +465,11 @@ export class Ledger {
         line: cosignature.line,
         timestamp: cosignature.timestamp,
       })
-      .onConflict((oc) => oc.columns(['tenant_id', 'origin', 'size', 'witness']).doUpdateSet({ line: cosignature.line, timestamp: cosignature.timestamp }))
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'origin', 'size', 'witness'])
+          .doUpdateSet({ line: cosignature.line, timestamp: cosignature.timestamp }),
+      )
       .execute();
   }
 
@@ -459,7 +492,10 @@ export class Ledger {
    * The consortium's agreed state: the largest checkpoint cosigned by at least `quorum` of the
    * given witnesses, with its cosignatures (checked, not just counted).
    */
-  async agreedCheckpoint(witnesses: readonly VerifierKey[], quorum: number): Promise<(Checkpoint & { cosignatures: VerifiedCosignature[] }) | undefined> {
+  async agreedCheckpoint(
+    witnesses: readonly VerifierKey[],
+    quorum: number,
+  ): Promise<(Checkpoint & { cosignatures: VerifiedCosignature[] }) | undefined> {
     const names = witnesses.map((w) => w.name);
     if (names.length === 0) return undefined;
     const candidates = await this.db
@@ -478,7 +514,8 @@ export class Ledger {
       if (!note) continue;
       const verified = verifyCosignatures(note, witnesses);
       const checkpoint = await this.checkpointAt(Number(candidate.size));
-      if (verified.ok && checkpoint && verified.value.length >= quorum) return { ...checkpoint, note, cosignatures: verified.value };
+      if (verified.ok && checkpoint && verified.value.length >= quorum)
+        return { ...checkpoint, note, cosignatures: verified.value };
     }
     return undefined;
   }
@@ -507,7 +544,10 @@ export class Ledger {
     if (q.from !== undefined) query = query.where('l.time', '>=', q.from);
     if (q.to !== undefined) query = query.where('l.time', '<', q.to);
     if (q.after !== undefined) query = query.where('l.idx', '>', q.after);
-    const rows = await query.orderBy('l.idx').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('l.idx')
+      .limit(limit + 1)
+      .execute();
     const entries = rows.slice(0, limit).map(toStored);
     return rows.length > limit ? { entries, next: entries[entries.length - 1]!.index } : { entries };
   }
@@ -548,11 +588,27 @@ export class Ledger {
   }
 }
 
-const LEAF_COLUMNS = ['tenant_id', 'idx', 'entry', 'leaf_hash', 'kind', 'actor', 'organization', 'action', 'time', 'request_id'];
+const LEAF_COLUMNS = [
+  'tenant_id',
+  'idx',
+  'entry',
+  'leaf_hash',
+  'kind',
+  'actor',
+  'organization',
+  'action',
+  'time',
+  'request_id',
+];
 
 function toStored(row: { idx: number; entry: Uint8Array; leaf_hash: Uint8Array }): StoredEntry {
   const bytes = new Uint8Array(row.entry);
-  return { index: Number(row.idx), entry: decodeEntry(bytes), bytes, leafHash: new Uint8Array(row.leaf_hash) };
+  return {
+    index: Number(row.idx),
+    entry: decodeEntry(bytes),
+    bytes,
+    leafHash: new Uint8Array(row.leaf_hash),
+  };
 }
 
 async function readTile(db: Db, tenantId: string, tile: number, tileSize: number): Promise<Uint8Array[]> {
@@ -601,6 +657,7 @@ async function restoreTree(db: Db, tenantId: string): Promise<CompactTree> {
     base.push(hash);
   }
   const tail = await readTile(db, tenantId, complete, tileSize);
-  if (tail.length !== size - complete * tileSize) throw logIntegrity(`entries between ${complete * tileSize} and ${size} are missing`);
+  if (tail.length !== size - complete * tileSize)
+    throw logIntegrity(`entries between ${complete * tileSize} and ${size} are missing`);
   return CompactTree.restore(TILE_LEVEL, base, tail);
 }

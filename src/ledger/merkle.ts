@@ -38,7 +38,8 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-export const isPowerOfTwo = (n: number): boolean => n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
+export const isPowerOfTwo = (n: number): boolean =>
+  n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
 
 /**
  * Where proofs get subtree hashes from: `perfect(level, index)` is the hash of the complete,

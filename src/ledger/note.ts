@@ -64,12 +64,17 @@ export function parseVerifierKey(text: string): Parsed<VerifierKey> {
   if (!match) return { ok: false, problem: 'a verifier key is name+hash+base64' };
   const [, name, hash, material] = match as unknown as [string, string, string, string];
   if (!isValidKeyName(name)) return { ok: false, problem: `"${name}" is not a valid key name` };
-  if (!/^[0-9a-f]{8}$/.test(hash)) return { ok: false, problem: 'the key hash must be 8 lowercase hex digits' };
+  if (!/^[0-9a-f]{8}$/.test(hash))
+    return { ok: false, problem: 'the key hash must be 8 lowercase hex digits' };
   const bytes = fromBase64(material);
-  if (!bytes || bytes.length !== 33) return { ok: false, problem: 'the key must be base64 of a type byte and 32 key bytes' };
+  if (!bytes || bytes.length !== 33)
+    return { ok: false, problem: 'the key must be base64 of a type byte and 32 key bytes' };
   const type = bytes[0]!;
   if (type !== SIG_ED25519 && type !== SIG_COSIGNATURE_V1)
-    return { ok: false, problem: `signature type 0x${type.toString(16)} is not supported (Ed25519 0x01 or cosignature 0x04)` };
+    return {
+      ok: false,
+      problem: `signature type 0x${type.toString(16)} is not supported (Ed25519 0x01 or cosignature 0x04)`,
+    };
   const key = verifierKey(name, type, bytes.subarray(1));
   if (hex8(key.keyId) !== hash) return { ok: false, problem: 'the key hash does not match the name and key' };
   return { ok: true, value: key };
@@ -106,7 +111,8 @@ export function parseNote(note: string): Parsed<Note> {
   if (split < 0) return { ok: false, problem: 'a note needs a blank line before its signatures' };
   const text = note.slice(0, split + 1);
   const lines = note.slice(split + 2, -1).split('\n');
-  if (lines.length === 0 || lines[0] === '') return { ok: false, problem: 'a note needs at least one signature' };
+  if (lines.length === 0 || lines[0] === '')
+    return { ok: false, problem: 'a note needs at least one signature' };
   if (lines.length > MAX_SIGNATURES) return { ok: false, problem: `more than ${MAX_SIGNATURES} signatures` };
   const signatures: NoteSignature[] = [];
   for (const line of lines) {
@@ -123,7 +129,8 @@ export function parseSignatureLine(line: string): Parsed<NoteSignature> {
   const [, name, encoded] = match as unknown as [string, string, string];
   if (!isValidKeyName(name)) return { ok: false, problem: `"${name}" is not a valid key name` };
   const bytes = fromBase64(encoded);
-  if (!bytes || bytes.length < 5) return { ok: false, problem: `the signature by ${name} is not valid base64` };
+  if (!bytes || bytes.length < 5)
+    return { ok: false, problem: `the signature by ${name} is not valid base64` };
   const keyId = Buffer.from(bytes).readUInt32BE(0);
   return { ok: true, value: { name, keyId, signature: bytes.subarray(4), line } };
 }
@@ -132,7 +139,10 @@ export function parseSignatureLine(line: string): Parsed<NoteSignature> {
  * Opens a note signed by Ed25519 note keys: signatures by unknown keys are ignored, a known key
  * whose signature fails rejects the note, and at least one known key must have signed it.
  */
-export function openNote(note: string, keys: readonly VerifierKey[]): Parsed<{ note: Note; signedBy: VerifierKey[] }> {
+export function openNote(
+  note: string,
+  keys: readonly VerifierKey[],
+): Parsed<{ note: Note; signedBy: VerifierKey[] }> {
   const parsed = parseNote(note);
   if (!parsed.ok) return parsed;
   const signedBy: VerifierKey[] = [];

@@ -59,17 +59,26 @@ const asPassportEvent = (s: StoredEntry & { entry: DatasetEventEntry }): Passpor
   leafHash: toBase64(s.leafHash),
 });
 
-const isDatasetEvent = (s: StoredEntry): s is StoredEntry & { entry: DatasetEventEntry } => s.entry.kind === 'dataset-event';
+const isDatasetEvent = (s: StoredEntry): s is StoredEntry & { entry: DatasetEventEntry } =>
+  s.entry.kind === 'dataset-event';
 
-export async function dataPassport(ledger: Ledger, dataset: string, options: { maxDatasets?: number } = {}): Promise<DataPassport> {
+export async function dataPassport(
+  ledger: Ledger,
+  dataset: string,
+  options: { maxDatasets?: number } = {},
+): Promise<DataPassport> {
   const max = options.maxDatasets ?? 500;
   const nodes = new Map<string, PassportDataset>();
   let truncated = false;
   const load = async (id: string): Promise<PassportDataset> => {
     const known = nodes.get(id);
     if (known) return known;
-    const own = (await eventsOf(ledger, `dataset:${id}`)).filter(isDatasetEvent).filter((s) => s.entry.dataset === id);
-    const children = (await eventsOf(ledger, `source:${id}`)).filter(isDatasetEvent).map((s) => s.entry.dataset);
+    const own = (await eventsOf(ledger, `dataset:${id}`))
+      .filter(isDatasetEvent)
+      .filter((s) => s.entry.dataset === id);
+    const children = (await eventsOf(ledger, `source:${id}`))
+      .filter(isDatasetEvent)
+      .map((s) => s.entry.dataset);
     const node: PassportDataset = {
       dataset: id,
       derivedFrom: [...new Set(own.flatMap((s) => s.entry.derivedFrom))],
@@ -99,7 +108,11 @@ export async function dataPassport(ledger: Ledger, dataset: string, options: { m
   const firstIndex = (n: PassportDataset) => n.events[0]?.index ?? Number.MAX_SAFE_INTEGER;
   const chain = [...nodes.values()].sort((a, b) => firstIndex(a) - firstIndex(b));
   const releases = chain
-    .flatMap((n) => n.events.filter((e) => e.stage === 'release' || e.stage === 'transmission').map((e) => ({ ...e, dataset: n.dataset })))
+    .flatMap((n) =>
+      n.events
+        .filter((e) => e.stage === 'release' || e.stage === 'transmission')
+        .map((e) => ({ ...e, dataset: n.dataset })),
+    )
     .sort((a, b) => a.index - b.index);
   return { dataset, chain, releases, truncated };
 }

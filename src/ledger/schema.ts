@@ -67,9 +67,21 @@ export const ledgerMigrations: Migration[] = [
         .addColumn('request_id', 'text')
         .addPrimaryKeyConstraint('ledger_leaf_pk', ['tenant_id', 'idx'])
         .execute();
-      await db.schema.createIndex('ledger_leaf_actor').on('ledger_leaf').columns(['tenant_id', 'actor', 'time']).execute();
-      await db.schema.createIndex('ledger_leaf_action').on('ledger_leaf').columns(['tenant_id', 'action', 'time']).execute();
-      await db.schema.createIndex('ledger_leaf_time').on('ledger_leaf').columns(['tenant_id', 'time']).execute();
+      await db.schema
+        .createIndex('ledger_leaf_actor')
+        .on('ledger_leaf')
+        .columns(['tenant_id', 'actor', 'time'])
+        .execute();
+      await db.schema
+        .createIndex('ledger_leaf_action')
+        .on('ledger_leaf')
+        .columns(['tenant_id', 'action', 'time'])
+        .execute();
+      await db.schema
+        .createIndex('ledger_leaf_time')
+        .on('ledger_leaf')
+        .columns(['tenant_id', 'time'])
+        .execute();
       await db.schema
         .createTable('ledger_subject')
         .addColumn('tenant_id', 'text', (c) => c.notNull())

@@ -34,6 +34,8 @@ export async function insertRows(
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   for (let i = 0; i < rows.length; i += perStatement) {
     const chunk = rows.slice(i, i + perStatement);
-    await db.executeQuery(CompiledQuery.raw(insertStatement(dialect, table, columns, chunk.length), chunk.flat()));
+    await db.executeQuery(
+      CompiledQuery.raw(insertStatement(dialect, table, columns, chunk.length), chunk.flat()),
+    );
   }
 }

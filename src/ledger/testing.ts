@@ -21,7 +21,12 @@ export function sampleEntry(i: number, time = Date.UTC(2026, 10, 23) + i * 1000)
   };
   switch (i % 3) {
     case 0:
-      return { ...common, kind: 'access-decision', decision: i % 6 === 0 ? 'deny' : 'permit', reason: i % 6 === 0 ? 'no consent for research' : 'policy p-7 permits' };
+      return {
+        ...common,
+        kind: 'access-decision',
+        decision: i % 6 === 0 ? 'deny' : 'permit',
+        reason: i % 6 === 0 ? 'no consent for research' : 'policy p-7 permits',
+      };
     case 1:
       return { ...common, kind: 'read', resources: [`Observation/obs-${i}`] };
     default:

@@ -64,7 +64,11 @@ export class CompactTree {
   }
 
   /** Restores a tree from its stored base nodes and the tail's leaf hashes (at startup). */
-  static restore(baseLevel: number, baseNodes: readonly Uint8Array[], tail: readonly Uint8Array[]): CompactTree {
+  static restore(
+    baseLevel: number,
+    baseNodes: readonly Uint8Array[],
+    tail: readonly Uint8Array[],
+  ): CompactTree {
     const tree = new CompactTree(baseLevel);
     if (tail.length >= tree.tileSize) throw new RangeError('the tail must be shorter than one tile');
     for (const node of baseNodes) tree.pushBase(node);

@@ -36,7 +36,11 @@ const keyOf = (k: string | VerifierKey): VerifierKey => {
 export function verifyCheckpoint(note: string, policy: TrustPolicy): Parsed<TrustedCheckpoint> {
   const opened = openCheckpoint(note, policy.origin, policy.logKeys.map(keyOf));
   if (!opened.ok) return opened;
-  const cosigned = verifyCosignatures(note, (policy.witnesses ?? []).map(keyOf), policy.now === undefined ? {} : { notAfter: policy.now });
+  const cosigned = verifyCosignatures(
+    note,
+    (policy.witnesses ?? []).map(keyOf),
+    policy.now === undefined ? {} : { notAfter: policy.now },
+  );
   if (!cosigned.ok) return cosigned;
   const quorum = policy.quorum ?? 0;
   if (cosigned.value.length < quorum)
@@ -67,10 +71,15 @@ const decodePath = (path: readonly string[]): Uint8Array[] | undefined => {
  * Checks that `entryBytes` (the canonical JSON the portal shows) is entry `index` of the log
  * under a checkpoint trusted by `policy`.
  */
-export function verifyEntryInclusion(entryBytes: Uint8Array, proof: InclusionProofJson, policy: TrustPolicy): Parsed<TrustedCheckpoint> {
+export function verifyEntryInclusion(
+  entryBytes: Uint8Array,
+  proof: InclusionProofJson,
+  policy: TrustPolicy,
+): Parsed<TrustedCheckpoint> {
   const checkpoint = verifyCheckpoint(proof.checkpoint, policy);
   if (!checkpoint.ok) return checkpoint;
-  if (checkpoint.value.size !== proof.treeSize) return { ok: false, problem: 'the proof is for another tree size than its checkpoint' };
+  if (checkpoint.value.size !== proof.treeSize)
+    return { ok: false, problem: 'the proof is for another tree size than its checkpoint' };
   const path = decodePath(proof.path);
   if (!path) return { ok: false, problem: 'the path is not a list of base64 SHA-256 hashes' };
   if (!verifyInclusion(proof.index, proof.treeSize, leafHash(entryBytes), path, checkpoint.value.root))
@@ -79,7 +88,12 @@ export function verifyEntryInclusion(entryBytes: Uint8Array, proof: InclusionPro
 }
 
 /** Checks that a newer trusted checkpoint extends an older one (nothing rewritten in between). */
-export function verifyCheckpointConsistency(olderNote: string, newerNote: string, proof: readonly string[], policy: TrustPolicy): Parsed<{ older: TrustedCheckpoint; newer: TrustedCheckpoint }> {
+export function verifyCheckpointConsistency(
+  olderNote: string,
+  newerNote: string,
+  proof: readonly string[],
+  policy: TrustPolicy,
+): Parsed<{ older: TrustedCheckpoint; newer: TrustedCheckpoint }> {
   const older = verifyCheckpoint(olderNote, policy);
   if (!older.ok) return older;
   const newer = verifyCheckpoint(newerNote, policy);
@@ -87,6 +101,9 @@ export function verifyCheckpointConsistency(olderNote: string, newerNote: string
   const path = decodePath(proof);
   if (!path) return { ok: false, problem: 'the proof is not a list of base64 SHA-256 hashes' };
   if (!verifyConsistency(older.value.size, newer.value.size, older.value.root, newer.value.root, path))
-    return { ok: false, problem: `the checkpoints of sizes ${older.value.size} and ${newer.value.size} are inconsistent` };
+    return {
+      ok: false,
+      problem: `the checkpoints of sizes ${older.value.size} and ${newer.value.size} are inconsistent`,
+    };
   return { ok: true, value: { older: older.value, newer: newer.value } };
 }

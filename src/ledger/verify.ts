@@ -15,14 +15,7 @@ import type { LedgerTables } from './schema.js';
 import { CompactTree } from './tree.js';
 
 export type ProblemKind =
-  | 'gap'
-  | 'leaf-hash'
-  | 'entry'
-  | 'columns'
-  | 'tile-hash'
-  | 'root'
-  | 'truncated'
-  | 'checkpoint';
+  'gap' | 'leaf-hash' | 'entry' | 'columns' | 'tile-hash' | 'root' | 'truncated' | 'checkpoint';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -77,11 +70,25 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     .where('origin', '=', options.origin)
     .orderBy('size')
     .execute();
-  for (const row of [...rows, ...(options.trusted ?? []).map((note) => ({ size: -1, root: undefined, note }))]) {
+  for (const row of [
+    ...rows,
+    ...(options.trusted ?? []).map((note) => ({ size: -1, root: undefined, note })),
+  ]) {
     const opened = openCheckpoint(row.note, options.origin, keys);
-    if (!opened.ok) return fail('checkpoint', Number(row.size), `checkpoint ${row.size}: ${opened.problem}`, `检查点 ${row.size} 无效`);
+    if (!opened.ok)
+      return fail(
+        'checkpoint',
+        Number(row.size),
+        `checkpoint ${row.size}: ${opened.problem}`,
+        `检查点 ${row.size} 无效`,
+      );
     if (row.root && (opened.value.size !== Number(row.size) || !bytesEqual(opened.value.root, row.root)))
-      return fail('checkpoint', Number(row.size), `the columns of checkpoint ${row.size} differ from its signed note`, `检查点 ${row.size} 的列与签名内容不符`);
+      return fail(
+        'checkpoint',
+        Number(row.size),
+        `the columns of checkpoint ${row.size} differ from its signed note`,
+        `检查点 ${row.size} 的列与签名内容不符`,
+      );
     signed.push(opened.value);
   }
   signed.sort((a, b) => a.size - b.size);
@@ -93,7 +100,12 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     while (pendingCheckpoint < signed.length && signed[pendingCheckpoint]!.size === tree.size) {
       const cp = signed[pendingCheckpoint++]!;
       if (!bytesEqual(tree.root(), cp.root))
-        return fail('root', cp.size, `the first ${cp.size} entries do not hash to the signed root of that size: an entry was changed, removed or moved`, `前 ${cp.size} 条记录与签名根哈希不符：记录被修改、删除或调换`);
+        return fail(
+          'root',
+          cp.size,
+          `the first ${cp.size} entries do not hash to the signed root of that size: an entry was changed, removed or moved`,
+          `前 ${cp.size} 条记录与签名根哈希不符：记录被修改、删除或调换`,
+        );
     }
     return undefined;
   };
@@ -113,12 +125,24 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       if (index !== next) return fail('gap', next, `entry ${next} is missing`, `第 ${next} 条记录缺失`);
       const hash = leafHash(row.entry);
       if (!bytesEqual(hash, row.leaf_hash))
-        return fail('leaf-hash', index, `entry ${index} does not hash to its stored leaf hash: it was changed`, `第 ${index} 条记录内容被修改`);
+        return fail(
+          'leaf-hash',
+          index,
+          `entry ${index} does not hash to its stored leaf hash: it was changed`,
+          `第 ${index} 条记录内容被修改`,
+        );
       if (checkColumns) {
         let problem: string | undefined;
         try {
           const e = decodeEntry(row.entry);
-          if (e.kind !== row.kind || e.actor !== row.actor || e.organization !== row.organization || e.action !== row.action || e.time !== Number(row.time) || (e.requestId ?? null) !== row.request_id)
+          if (
+            e.kind !== row.kind ||
+            e.actor !== row.actor ||
+            e.organization !== row.organization ||
+            e.action !== row.action ||
+            e.time !== Number(row.time) ||
+            (e.requestId ?? null) !== row.request_id
+          )
             problem = `the search columns of entry ${index} differ from its bytes`;
         } catch (error) {
           problem = `entry ${index} is not a valid audit entry: ${(error as Error).message}`;
@@ -135,12 +159,28 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   }
   if (pendingCheckpoint < signed.length) {
     const cp = signed[pendingCheckpoint]!;
-    return fail('truncated', tree.size, `the log has ${tree.size} entries but a checkpoint of size ${cp.size} was signed: entries were removed from the end`, `日志仅有 ${tree.size} 条，但已签名检查点大小为 ${cp.size}：末尾记录被删除`);
+    return fail(
+      'truncated',
+      tree.size,
+      `the log has ${tree.size} entries but a checkpoint of size ${cp.size} was signed: entries were removed from the end`,
+      `日志仅有 ${tree.size} 条，但已签名检查点大小为 ${cp.size}：末尾记录被删除`,
+    );
   }
   const tileProblem = await checkTiles(db, options.tenantId, tree);
   if (tileProblem !== undefined)
-    return fail('tile-hash', tileProblem * tree.tileSize, `the stored subtree hash of tile ${tileProblem} is wrong: proofs would not verify`, `第 ${tileProblem} 块子树哈希被篡改`);
-  return { ok: true, size: tree.size, root: toBase64(tree.root()), checkpointsChecked: signed.length, entriesChecked };
+    return fail(
+      'tile-hash',
+      tileProblem * tree.tileSize,
+      `the stored subtree hash of tile ${tileProblem} is wrong: proofs would not verify`,
+      `第 ${tileProblem} 块子树哈希被篡改`,
+    );
+  return {
+    ok: true,
+    size: tree.size,
+    root: toBase64(tree.root()),
+    checkpointsChecked: signed.length,
+    entriesChecked,
+  };
 }
 
 /** The first stored tile hash that differs from the recomputed one, if any. */

