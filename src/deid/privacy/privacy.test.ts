@@ -40,12 +40,14 @@ const qis = [
 ];
 
 const criteriaArb: fc.Arbitrary<PrivacyCriterion[]> = fc.oneof(
-  fc.integer({ min: 2, max: 6 }).map((k) => [{ kind: 'k-anonymity', k }]),
-  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 3 })).map(([k, l]) => [
-    { kind: 'k-anonymity', k },
-    { kind: 'distinct-l-diversity', attribute: 'disease', l },
-  ]),
-  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.constantFrom(1.5, 2)).map(([k, l]) => [
+  fc.integer({ min: 2, max: 6 }).map((k): PrivacyCriterion[] => [{ kind: 'k-anonymity', k }]),
+  fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 3 }))
+    .map(([k, l]): PrivacyCriterion[] => [
+      { kind: 'k-anonymity', k },
+      { kind: 'distinct-l-diversity', attribute: 'disease', l },
+    ]),
+  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.constantFrom(1.5, 2)).map(([k, l]): PrivacyCriterion[] => [
     { kind: 'k-anonymity', k },
     { kind: 'entropy-l-diversity', attribute: 'disease', l },
   ]),
@@ -55,7 +57,7 @@ const criteriaArb: fc.Arbitrary<PrivacyCriterion[]> = fc.oneof(
       fc.constantFrom(0.3, 0.5),
       fc.constantFrom('equal', 'hierarchical', 'ordered'),
     )
-    .map(([k, t, distance]) => [
+    .map(([k, t, distance]): PrivacyCriterion[] => [
       { kind: 'k-anonymity', k },
       { kind: 't-closeness', attribute: 'disease', t, distance, hierarchy: diseases },
     ]),
