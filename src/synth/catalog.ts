@@ -316,7 +316,7 @@ export const CONDITIONS: readonly ConditionDef[] = [
     cn: { code: 'Q90.900', display: '唐氏综合征' },
     chronic: true,
     sensitive: 'genetic',
-    department: 'pediatrics',
+    department: 'general',
     complaint: { zh: '唐氏综合征随访', en: 'Down syndrome follow-up' },
     prevalence: () => 0.01,
     medications: [],

@@ -6,7 +6,9 @@
 export {
   generateRegion,
   generatePatients,
+  careRelationships,
   DEMO_HOSPITALS,
+  type CareRelationship,
   type RegionOptions,
   type Region,
   type RegionHospital,
@@ -24,6 +26,7 @@ export {
 } from './hospital.js';
 export type { HospitalStay } from './record.js';
 export { toNdjson, bundleResources, type NdjsonOptions } from './ndjson.js';
+export { writeRegionFiles, writeNdjsonFile } from './files.js';
 export type { FhirResource, TransactionBundle, BundleEntry, Identifier, Reference } from './fhir-types.js';
 export * from './systems.js';
 export {

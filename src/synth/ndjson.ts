@@ -9,20 +9,26 @@ const isBundle = (item: TransactionBundle | FhirResource): item is TransactionBu
  * NDJSON expects.
  */
 export function* bundleResources(bundle: TransactionBundle): Generator<FhirResource, void, undefined> {
+  for (const [, json] of bundleJson(bundle)) yield JSON.parse(json) as FhirResource;
+}
+
+/** Each resource of the bundle with its JSON text, references already rewritten. */
+function* bundleJson(bundle: TransactionBundle): Generator<[FhirResource, string], void, undefined> {
   const targets = new Map<string, string>();
   for (const entry of bundle.entry) {
     if (entry.resource.id) targets.set(entry.fullUrl, `${entry.resource.resourceType}/${entry.resource.id}`);
   }
-  for (const entry of bundle.entry) yield rewrite(entry.resource, targets);
+  // A JSON text can only hold `"reference":"urn:uuid:…"` as a member (quotes inside strings are
+  // escaped), so rewriting the text is exact, and much faster than a JSON.stringify replacer.
+  const rewrite = (match: string, fullUrl: string) => {
+    const target = targets.get(fullUrl);
+    return target === undefined ? match : `"reference":"${target}"`;
+  };
+  for (const entry of bundle.entry)
+    yield [entry.resource, JSON.stringify(entry.resource).replace(URN_REFERENCE, rewrite)];
 }
 
-function rewrite(resource: FhirResource, targets: Map<string, string>): FhirResource {
-  return JSON.parse(
-    JSON.stringify(resource, (key, value: unknown) =>
-      key === 'reference' && typeof value === 'string' ? (targets.get(value) ?? value) : value,
-    ),
-  ) as FhirResource;
-}
+const URN_REFERENCE = /"reference":"(urn:uuid:[0-9a-f-]{36})"/g;
 
 export interface NdjsonOptions {
   /**
@@ -40,14 +46,16 @@ export function* toNdjson(
   const dedupe = options.dedupeDirectory ?? true;
   const seen = new Set<string>();
   for (const item of source) {
-    const resources = isBundle(item) ? bundleResources(item) : [item];
-    for (const resource of resources) {
+    const items: Iterable<[FhirResource, string]> = isBundle(item)
+      ? bundleJson(item)
+      : [[item, JSON.stringify(item)]];
+    for (const [resource, json] of items) {
       if (dedupe && (resource.resourceType === 'Organization' || resource.resourceType === 'Practitioner')) {
         const key = `${resource.resourceType}/${resource.id ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
       }
-      yield JSON.stringify(resource) + '\n';
+      yield json + '\n';
     }
   }
 }

@@ -617,9 +617,15 @@ class RecordWriter {
     const when = visit.start + 5 * 60_000;
     const hypertensive = this.has('hypertension');
     const systolic = Math.round(
-      hypertensive ? r.normal(148, 12, 130, 185) : r.normal(112 + Math.max(0, age - 30) * 0.35, 8, 90, 139),
+      hypertensive
+        ? r.normal(148, 12, 130, 185)
+        : age < 14
+          ? r.normal(100, 7, 80, 118)
+          : r.normal(112 + Math.max(0, age - 30) * 0.35, 8, 90, 139),
     );
-    const diastolic = Math.round(hypertensive ? r.normal(93, 7, 80, 112) : r.normal(74, 6, 55, 89));
+    const diastolic = Math.round(
+      hypertensive ? r.normal(93, 7, 80, 112) : age < 14 ? r.normal(62, 5, 45, 75) : r.normal(74, 6, 55, 89),
+    );
     const heartRate = Math.round(
       r.normal(age < 6 ? 105 : 76, 9, 50, 140) + (visit.classCode === 'EMER' ? 10 : 0),
     );
