@@ -366,10 +366,11 @@ export class Ledger {
       if (!checkpoint) throw badTreeSize(treeSize, this.tree.size);
     }
     const size = checkpoint.size;
-    const [path, leaf] = await Promise.all([
-      this.withTiles((tiles) => inclusionPath(this.tree.source(tiles), index, size)),
-      this.leafHashAt(index),
-    ]);
+    // The leaf is a level-0 subtree: it comes from the same tile read as the path's lower part.
+    const { path, leaf } = await this.withTiles((tiles) => {
+      const source = this.tree.source(tiles);
+      return { path: inclusionPath(source, index, size), leaf: new Uint8Array(source.perfect(0, index)) };
+    });
     return { index, treeSize: size, leafHash: leaf, path, checkpoint: checkpoint.note };
   }
 
@@ -561,17 +562,6 @@ export class Ledger {
     await this.writes;
     if (options.checkpoint !== false && this.tree.size > 0 && this.latest?.size !== this.tree.size)
       await this.signCheckpoint().catch(() => undefined);
-  }
-
-  private async leafHashAt(index: number): Promise<Uint8Array> {
-    const row = await this.db
-      .selectFrom('ledger_leaf')
-      .select('leaf_hash')
-      .where('tenant_id', '=', this.tenantId)
-      .where('idx', '=', index)
-      .executeTakeFirst();
-    if (!row) throw this.tampered(`entry ${index} is missing from the store`, { index });
-    return new Uint8Array(row.leaf_hash);
   }
 
   /** Runs a proof computation, loading the tiles it turns out to need (at most a few). */
