@@ -1,0 +1,38 @@
+import { timingSafeEqual } from 'node:crypto';
+
+const encoder = new TextEncoder();
+
+/**
+ * A canonical, unambiguous binary encoding of a list of fields: each field is a 4-byte big-endian
+ * length followed by its UTF-8 bytes, after a domain tag encoded the same way. Unlike joining with
+ * a separator, no two different lists encode to the same bytes, whatever the fields contain.
+ */
+export function lengthPrefixed(domain: string, fields: readonly (string | number)[]): Buffer {
+  const parts = [domain, ...fields].map((f) => encoder.encode(typeof f === 'number' ? String(f) : f));
+  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    offset = out.writeUInt32BE(p.length, offset);
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Parses 32 key bytes given as 64 hex digits or as base64 / base64url; undefined otherwise. */
+export function parseKey32(text: string): Buffer | undefined {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(t)) {
+    const b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (b.length === 32) return b;
+  }
+  return undefined;
+}
+
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && timingSafeEqual(a, b);
+
+/** RFC 4648 base64url without padding. */
+export const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');

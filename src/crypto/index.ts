@@ -1,0 +1,20 @@
+export type {
+  KeyProvider,
+  SigningKey,
+  SubkeyPurpose,
+  UnwrapRequest,
+  VerificationKey,
+  WrappedKey,
+  WrapRequest,
+} from './key-provider.js';
+export { LocalKeyring, KEYRING_FILE, MASTER_KEY_FILE, type LocalKeyringOptions } from './local-keyring.js';
+export { MASTER_KEY_ENV, masterKeyId } from './master-key.js';
+export {
+  PatientCipher,
+  type PatientCipherOptions,
+  type RewrapProgress,
+  type RewrapReport,
+} from './patient-cipher.js';
+export { CIPHERTEXT_OVERHEAD, CIPHERTEXT_V1, resourceAad, type SealContext } from './envelope.js';
+export { cryptoMigrations, type CryptoTables } from './migrations.js';
+export { LruCache } from './lru.js';
