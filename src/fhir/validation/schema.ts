@@ -15,6 +15,7 @@ import { isValidReference } from './references.js';
  *    instead the validator checks nested resources itself, each against its own type.
  *  - dates gain a calendar check and `Reference.reference` a format check: the schema's patterns
  *    accept 2023-02-31 and `patient/x`, FHIR does not.
+ *  - FHIRVersion codes gain 4.0.1 (the package ships the 4.0.0 build of the schema).
  */
 
 const SCHEMA_ID = 'https://custodia.local/fhir.schema.json';
@@ -39,15 +40,19 @@ function patchSchema(schema: JsonSchema): { schema: JsonSchema; resourceTypes: s
   // Choice elements (effectiveDateTime, onsetDateTime, …) inline the primitive's pattern instead
   // of referring to it, so the calendar check goes wherever a date pattern appears.
   const datePatterns = new Set(['date', 'dateTime', 'instant'].map((name) => definitions[name]?.['pattern']));
-  const addCalendarCheck = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(addCalendarCheck);
+  const patchNode = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(patchNode);
     if (typeof node !== 'object' || node === null) return;
     const record = node as Record<string, unknown>;
     if (typeof record['pattern'] === 'string' && datePatterns.has(record['pattern']))
       record['format'] = 'fhir-calendar';
-    for (const child of Object.values(record)) addCalendarCheck(child);
+    // The packaged schema is the 4.0.0 build: its FHIRVersion codes stop at 4.0.0, so a
+    // CapabilityStatement saying 4.0.1 (R4's current technical correction) would be refused.
+    const codes = record['enum'];
+    if (Array.isArray(codes) && codes.includes('4.0.0') && !codes.includes('4.0.1')) codes.push('4.0.1');
+    for (const child of Object.values(record)) patchNode(child);
   };
-  addCalendarCheck(definitions);
+  patchNode(definitions);
   const reference = definitions['Reference']?.['properties'] as Record<string, unknown> | undefined;
   if (reference) {
     reference['reference'] = { allOf: [{ $ref: '#/definitions/string' }, { format: 'fhir-reference' }] };
