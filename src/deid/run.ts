@@ -98,17 +98,25 @@ class AtomicWriter {
       `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
     );
     this.#stream = createWriteStream(this.temp, { flags: 'wx' });
+    this.#stream.on('error', (e) => (this.#error ??= e));
   }
+  #error: Error | undefined;
   async write(chunk: string): Promise<void> {
+    if (this.#error) throw this.#error;
     if (!this.#stream.write(chunk)) await once(this.#stream, 'drain');
   }
   async commit(): Promise<void> {
     this.#stream.end();
     await once(this.#stream, 'finish');
+    if (this.#error) throw this.#error;
     await rename(this.temp, this.target);
   }
   async abort(): Promise<void> {
-    this.#stream.destroy();
+    if (!this.#stream.destroyed) {
+      const closed = once(this.#stream, 'close');
+      this.#stream.destroy();
+      await closed.catch(() => undefined);
+    }
     await rm(this.temp, { force: true });
   }
 }

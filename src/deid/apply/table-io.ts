@@ -22,14 +22,12 @@ export async function csvHeader(path: string): Promise<string[]> {
 export async function* readRows(path: string, format: TableFormat): AsyncGenerator<Row> {
   if (format === 'csv') {
     let header: string[] | undefined;
-    let line = 1;
     for await (const record of createReadStream(path).pipe(parse({ bom: true, relax_column_count: false }))) {
       const cells = record as string[];
       if (header === undefined) {
         header = cells;
         continue;
       }
-      line++;
       const row: Row = {};
       for (let i = 0; i < header.length; i++) row[header[i]!] = cells[i] ?? '';
       yield row;
