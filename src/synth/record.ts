@@ -12,28 +12,24 @@ import { TransactionBuilder, directoryEntry, identifierQuery } from './bundle.js
 import type { BundleEntry, FhirResource, Identifier, Reference, TransactionBundle } from './fhir-types.js';
 import type { HospitalDirectory, StaffMember } from './hospital.js';
 import { clinicalNote } from './note.js';
+import { patientResource, mrnIdentifier } from './patient-resource.js';
 import { heightAtAge, type Person } from './person.js';
+import { planVisits, type ClassCode, type Visit } from './visits.js';
 import type { Random } from './random.js';
 import {
   ACT_CODE_SYSTEM,
-  BCP47_SYSTEM,
   CN_ICD10_SYSTEM,
-  CN_MEDICAL_INSURANCE_SYSTEM,
-  CN_RESIDENT_ID_SYSTEM,
   CVX_SYSTEM,
   ICD10_SYSTEM,
-  IDENTIFIER_TYPE_SYSTEM,
   LOINC_SYSTEM,
   RXNORM_SYSTEM,
   SNOMED_SYSTEM,
   SYNTHETIC_TAG,
   UCUM_SYSTEM,
-  US_SSN_SYSTEM,
   hospitalSystem,
-  mrnSystem,
   type HospitalRecordKind,
 } from './systems.js';
-import { DAY_MS, YEAR_MS, ageAt, dateAt, dateTimeAt, parseDate } from './time.js';
+import { DAY_MS, ageAt, dateAt, dateTimeAt } from './time.js';
 
 /** What one hospital holds about one patient, as the manifest reports it. */
 export interface HospitalStay {
@@ -63,7 +59,6 @@ export interface RecordInput {
   includeDirectory: boolean;
 }
 
-type ClassCode = 'AMB' | 'EMER' | 'IMP';
 const CLASS_DISPLAY: Record<ClassCode, string> = {
   AMB: 'ambulatory',
   EMER: 'emergency',
@@ -108,8 +103,9 @@ class RecordWriter {
 
   write(): { bundle: TransactionBundle; stay: HospitalStay } {
     const patientId = this.random.uuid();
-    this.patientRef = this.tx.add(this.patientResource(patientId), this.mrnIdentifier());
-    const visits = this.planVisits();
+    const mrn = mrnIdentifier(this.dir.spec, this.input.mrn, this.orgRef());
+    this.patientRef = this.tx.add(patientResource(patientId, this.person, mrn, this.orgRef()), mrn);
+    const visits = planVisits(this.random, this.person, this.input.conditions, this.input.now);
     visits.forEach((visit, i) => this.writeEncounter(visit, i === 0));
 
     const leading: BundleEntry[] = [];
@@ -175,187 +171,6 @@ class RecordWriter {
 
   private text(zh: string, en: string): string {
     return this.zh ? zh : en;
-  }
-
-  // --- patient --------------------------------------------------------------------------------
-
-  private mrnIdentifier(): Identifier {
-    return {
-      use: 'usual',
-      type: {
-        coding: [{ system: IDENTIFIER_TYPE_SYSTEM, code: 'MR', display: 'Medical record number' }],
-        text: '病案号',
-      },
-      system: mrnSystem(this.hospitalId),
-      value: this.input.mrn,
-      assigner: { reference: this.orgRef().reference, display: this.dir.spec.nameZh },
-    };
-  }
-
-  private patientResource(id: string): FhirResource & { id: string } {
-    const p = this.person;
-    const identifier: Identifier[] = [this.mrnIdentifier()];
-    if (p.residentId)
-      identifier.push({
-        use: 'official',
-        type: {
-          coding: [
-            { system: IDENTIFIER_TYPE_SYSTEM, code: 'NI', display: 'National unique individual identifier' },
-          ],
-          text: '居民身份证',
-        },
-        system: CN_RESIDENT_ID_SYSTEM,
-        value: p.residentId,
-      });
-    if (p.ssn)
-      identifier.push({
-        use: 'official',
-        type: { coding: [{ system: IDENTIFIER_TYPE_SYSTEM, code: 'SS', display: 'Social Security number' }] },
-        system: US_SSN_SYSTEM,
-        value: p.ssn,
-      });
-    if (p.insuranceNumber)
-      identifier.push({
-        use: 'secondary',
-        type: {
-          coding: [{ system: IDENTIFIER_TYPE_SYSTEM, code: 'SN', display: 'Subscriber Number' }],
-          text: '医保卡号',
-        },
-        system: CN_MEDICAL_INSURANCE_SYSTEM,
-        value: p.insuranceNumber,
-      });
-    const address: Record<string, unknown> = {
-      use: 'home',
-      type: 'physical',
-      text: p.address.text,
-      line: p.address.line,
-      city: p.address.city,
-    };
-    if (p.address.district) address['district'] = p.address.district;
-    address['state'] = p.address.state;
-    if (p.address.postalCode) address['postalCode'] = p.address.postalCode;
-    address['country'] = p.address.country;
-
-    const resource: FhirResource & { id: string } = {
-      resourceType: 'Patient',
-      id,
-      meta: { tag: [SYNTHETIC_TAG] },
-      identifier,
-      active: true,
-      name: [{ use: 'official', text: p.name.text, family: p.name.family, given: p.name.given }],
-      telecom: [{ system: 'phone', value: p.phone, use: 'mobile' }],
-      gender: p.sex,
-      birthDate: p.birthDate,
-      address: [address],
-    };
-    if (p.maritalStatus)
-      resource['maritalStatus'] = {
-        coding: [
-          {
-            system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus',
-            code: p.maritalStatus,
-            display: { M: 'Married', S: 'Never Married', W: 'Widowed', D: 'Divorced' }[p.maritalStatus],
-          },
-        ],
-      };
-    if (p.contact)
-      resource['contact'] = [
-        {
-          relationship: [
-            {
-              coding: [
-                {
-                  system: 'http://terminology.hl7.org/CodeSystem/v2-0131',
-                  code: 'C',
-                  display: 'Emergency Contact',
-                },
-              ],
-              text: this.text(p.contact.relationshipZh, p.contact.relationship),
-            },
-          ],
-          name: { text: p.contact.name },
-          telecom: [{ system: 'phone', value: p.contact.phone }],
-        },
-      ];
-    resource['communication'] = [
-      {
-        language: {
-          coding: [
-            this.zh
-              ? { system: BCP47_SYSTEM, code: 'zh-CN', display: 'Chinese (China)' }
-              : { system: BCP47_SYSTEM, code: 'en-US', display: 'English (United States)' },
-          ],
-        },
-        preferred: true,
-      },
-    ];
-    resource['managingOrganization'] = this.orgRef();
-    return resource;
-  }
-
-  // --- visits ---------------------------------------------------------------------------------
-
-  private planVisits(): Visit[] {
-    const { random, person } = this;
-    const now = this.input.now;
-    const plan: { condition?: ConditionDef }[] = [];
-    for (const condition of this.input.conditions) {
-      plan.push({ condition });
-      if (condition.chronic) for (let i = random.int(0, 3); i > 0; i--) plan.push({ condition });
-    }
-    // Health checks (体检): most people have had one, some several.
-    if (plan.length === 0 || random.chance(0.5)) plan.push({});
-    if (random.chance(0.25)) plan.push({});
-    for (let i = plan.length - 1; i > 0; i--) {
-      const j = random.int(0, i);
-      [plan[i], plan[j]] = [plan[j]!, plan[i]!];
-    }
-    plan.length = Math.min(plan.length, 8);
-
-    const windowStart = Math.max(parseDate(person.birthDate) + DAY_MS, now - 10 * YEAR_MS);
-    const windowEnd = now - 14 * DAY_MS;
-    const days = plan.map(() => random.int(windowStart, windowEnd)).sort((a, b) => a - b);
-    const seen = new Set<string>();
-    return plan.map((item, i) => {
-      const classCode = this.classFor(item.condition);
-      const department: DepartmentKey =
-        classCode === 'EMER'
-          ? 'emergency'
-          : ageAt(person.birthDate, days[i]!) < 14 && item.condition?.department !== 'gynecology'
-            ? 'pediatrics'
-            : (item.condition?.department ?? 'general');
-      const dayStart =
-        Math.floor((days[i]! + person.utcOffset * 60_000) / DAY_MS) * DAY_MS - person.utcOffset * 60_000;
-      const hour = classCode === 'EMER' ? random.int(0, 23) : random.int(8, 16);
-      const start = dayStart + hour * 3_600_000 + random.int(0, 59) * 60_000;
-      const minutes =
-        classCode === 'AMB'
-          ? random.int(10, 40)
-          : classCode === 'EMER'
-            ? random.int(60, 360)
-            : random.int(2, 12) * 1440;
-      const first = item.condition !== undefined && !seen.has(item.condition.key);
-      if (item.condition) seen.add(item.condition.key);
-      return {
-        condition: item.condition,
-        first,
-        classCode,
-        department,
-        start,
-        end: start + minutes * 60_000,
-      };
-    });
-  }
-
-  private classFor(condition: ConditionDef | undefined): ClassCode {
-    if (!condition) return 'AMB';
-    const severe = ['pneumonia', 'coronary-heart-disease', 'schizophrenia'].includes(condition.key);
-    const acute = ['upper-respiratory-infection', 'coronary-heart-disease', 'asthma'].includes(condition.key);
-    return this.random.weighted<ClassCode>([
-      ['AMB', 0.75],
-      ['EMER', acute ? 0.2 : 0.07],
-      ['IMP', severe ? 0.35 : 0.05],
-    ]);
   }
 
   private pickStaff(department: DepartmentKey, role: 'doctor' | 'nurse'): StaffMember {
@@ -850,14 +665,4 @@ class RecordWriter {
       this.add(imm);
     }
   }
-}
-
-interface Visit {
-  condition: ConditionDef | undefined;
-  /** The visit at which this hospital first diagnoses the condition. */
-  first: boolean;
-  classCode: ClassCode;
-  department: DepartmentKey;
-  start: number;
-  end: number;
 }
