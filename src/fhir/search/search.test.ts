@@ -5,7 +5,8 @@ import { isCustodiaError } from '../../core/index.js';
 import { MAX_INSTANT, parseFhirDate } from '../datetime.js';
 import { extractIndexValues } from '../registry.js';
 import { issuesOf } from '../validation/issues.js';
-import { datePredicates, matchesRange, DATE_PREFIXES } from './date-match.js';
+import type { DATE_PREFIXES } from './date-match.js';
+import { datePredicates, matchesRange } from './date-match.js';
 import { normalizeName, normalizePhone } from './normalize.js';
 import { formatSearchQuery, parsePreferHandling, parseSearch } from './parse.js';
 
