@@ -177,17 +177,11 @@ const isConfidentiality = (code: string): code is ConfidentialityCode =>
 const moreRemoved = (a: Deidentification, b: Deidentification) =>
   DEID_ORDER.indexOf(b) > DEID_ORDER.indexOf(a) ? b : a;
 
-/** True for the codings Custodia computes, which a relabelling replaces. */
+/** True for the codings Custodia computes, which a relabelling replaces; codings a person chose are kept. */
 function isManaged(c: Coding): boolean {
-  if (!c.system) return false;
-  if (c.system === CONFIDENTIALITY_SYSTEM || c.system === CATEGORY_SYSTEM || isGradeSystem(c.system))
-    return true;
-  return (
-    c.system === ACT_CODE_SYSTEM &&
-    c.code !== undefined &&
-    MANAGED_SENSITIVITY.has(c.code) &&
-    c.userSelected !== true
-  );
+  if (!c.system || c.userSelected === true) return false;
+  if (c.system === CONFIDENTIALITY_SYSTEM || c.system === CATEGORY_SYSTEM || isGradeSystem(c.system)) return true;
+  return c.system === ACT_CODE_SYSTEM && c.code !== undefined && MANAGED_SENSITIVITY.has(c.code);
 }
 
 /**
