@@ -123,15 +123,16 @@ export function compileOperator(spec: OperatorSpec, env: OperatorEnvironment, pa
       const over = spec.collapseAgeOver;
       const ref = env.referenceDate;
       const cutoffYear = over === undefined ? undefined : Number(ref.slice(0, 4)) - over - 1;
+      // Born on or before this day means older than `over` on the reference date.
+      const cutoffDay = over === undefined ? '' : `${String(cutoffYear).padStart(4, '0')}${ref.slice(4, 10)}`;
       return (v) => {
         if (v.trim() === '') return v;
         const out = truncateDate(v, grain);
         if (out === undefined) throw badValue(path, v, 'an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)');
-        if (over !== undefined) {
-          const age = ageAt(v, ref);
-          // Safe Harbor: dates that reveal an age over 89 collapse into one category.
-          if (age !== undefined && age > over) return `<=${cutoffYear}`;
-        }
+        // Safe Harbor: dates that reveal an age over 89 collapse into one category. Partial
+        // dates count as their earliest possible day: when in doubt, collapse.
+        if (over !== undefined && v.length >= 10 && v.slice(0, 10) <= cutoffDay) return `<=${cutoffYear}`;
+        if (over !== undefined && v.length < 10 && (ageAt(v, ref) ?? 0) > over) return `<=${cutoffYear}`;
         return out;
       };
     }

@@ -14,7 +14,6 @@ export function patientShiftDays(key: Uint8Array, patientKey: string, maxDays: n
   return r < maxDays ? r - maxDays : r - maxDays + 1;
 }
 
-const DAY_MS = 86_400_000;
 const PARTIAL = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T.*)?)?)?$/;
 
 /**
@@ -28,8 +27,34 @@ export function shiftDate(value: string, days: number): string | undefined {
   if (mo === undefined) {
     return value; // a bare year carries no day to shift; leaving it is the documented behaviour
   }
-  const base = Date.UTC(Number(y), Number(mo) - 1, d === undefined ? 1 : Number(d));
-  const shifted = new Date(base + days * DAY_MS).toISOString();
-  if (d === undefined) return shifted.slice(0, 7);
-  return shifted.slice(0, 10) + (rest ?? '');
+  const [sy, sm, sd] = civilFromDays(
+    daysFromCivil(Number(y), Number(mo), d === undefined ? 1 : Number(d)) + days,
+  );
+  const ym = `${String(sy).padStart(4, '0')}-${sm < 10 ? '0' : ''}${sm}`;
+  if (d === undefined) return ym;
+  return `${ym}-${sd < 10 ? '0' : ''}${sd}${rest ?? ''}`;
+}
+
+// Proleptic Gregorian day arithmetic (H. Hinnant's algorithms): no Date objects on the hot path.
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  return [era * 400 + yoe + (m <= 2 ? 1 : 0), m, d];
 }

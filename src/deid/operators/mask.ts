@@ -23,6 +23,12 @@ const HAN = /\p{Script=Han}/u;
 export function maskPersonName(name: string, maskChar = '*'): string {
   const trimmed = name.trim();
   if (trimmed === '') return trimmed;
+  const first = trimmed.charCodeAt(0);
+  // Fast path: common CJK ideographs, no separators, no surrogate pairs.
+  if (first >= 0x4e00 && first <= 0x9fff && !/[·•\ud800-\udfff]/.test(trimmed)) {
+    const keep = trimmed.length > 2 && COMPOUND_SURNAMES.has(trimmed.slice(0, 2)) ? 2 : 1;
+    return trimmed.slice(0, keep) + maskChar.repeat(Math.max(trimmed.length - keep, 1));
+  }
   const chars = [...trimmed];
   if (HAN.test(chars[0]!)) {
     if (trimmed.includes('·') || trimmed.includes('•')) {

@@ -247,3 +247,19 @@ describe('date shifting, noise, free text', () => {
     assert.equal(birth('1936-06-01', {}), '1936'); // 89 on the reference date: not collapsed
   });
 });
+
+describe('date arithmetic', () => {
+  it('shifts like Date does, across months, leap days and centuries', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1800-01-01'), max: new Date('2200-12-31'), noInvalidDate: true }),
+        fc.integer({ min: -400, max: 400 }),
+        (d, days) => {
+          const iso = d.toISOString().slice(0, 10);
+          const expected = new Date(Date.parse(iso) + days * 86_400_000).toISOString().slice(0, 10);
+          assert.equal(shiftDate(iso, days), expected);
+        },
+      ),
+    );
+  });
+});
