@@ -8,6 +8,7 @@ import {
   careRelationships,
   generatePatients,
   generateRegion,
+  identifyingStrings,
   writeNdjsonFile,
   writeRegionFiles,
   type FhirResource,
@@ -77,5 +78,19 @@ describe('files', () => {
       bundle.entry.filter((e) => e.resource.resourceType !== 'Practitioner'),
     );
     assert.ok(participants.includes(`urn:uuid:${staff.id}`));
+  });
+});
+
+describe('identifying strings', () => {
+  it('list every plaintext identifier of every patient, each of which occurs in the generated data', () => {
+    const region = generateRegion(OPTIONS);
+    const strings = identifyingStrings(region.manifest);
+    const text = JSON.stringify(region.hospitals.map((h) => h.bundles));
+    for (const p of region.manifest.patients) {
+      assert.ok(strings.includes(p.name) && strings.includes(p.phone) && strings.includes(p.address));
+      assert.ok(strings.includes(p.residentId ?? p.ssn!));
+      for (const stay of p.hospitals) assert.ok(strings.includes(stay.mrn));
+    }
+    for (const s of strings) assert.ok(text.includes(s), `${s} is not in the data`);
   });
 });

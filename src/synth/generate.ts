@@ -354,25 +354,3 @@ export const DEMO_HOSPITALS: readonly HospitalSpec[] = [
     divisionCode: '440106',
   },
 ];
-
-/** Who treats whom: one row per (staff member, patient, hospital), for demo care relationships. */
-export interface CareRelationship {
-  staffKey: string;
-  hospitalId: string;
-  patientKey: string;
-  /** The Patient resource id at that hospital. */
-  patientId: string;
-}
-
-export function careRelationships(manifest: Pick<RegionManifest, 'patients'>): CareRelationship[] {
-  return manifest.patients.flatMap((p) =>
-    p.hospitals.flatMap((stay) =>
-      stay.careTeam.map((staffKey) => ({
-        staffKey,
-        hospitalId: stay.hospitalId,
-        patientKey: p.key,
-        patientId: stay.patientId,
-      })),
-    ),
-  );
-}

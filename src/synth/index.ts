@@ -6,9 +6,7 @@
 export {
   generateRegion,
   generatePatients,
-  careRelationships,
   DEMO_HOSPITALS,
-  type CareRelationship,
   type RegionOptions,
   type Region,
   type RegionHospital,
@@ -27,6 +25,7 @@ export {
 export type { HospitalStay } from './record.js';
 export { toNdjson, bundleResources, type NdjsonOptions } from './ndjson.js';
 export { writeRegionFiles, writeNdjsonFile } from './files.js';
+export { careRelationships, identifyingStrings, type CareRelationship } from './manifest.js';
 export type { FhirResource, TransactionBundle, BundleEntry, Identifier, Reference } from './fhir-types.js';
 export * from './systems.js';
 export {

@@ -467,6 +467,16 @@ describe('options', () => {
         () => generateRegion(options),
         (e: unknown) => isCustodiaError(e) && e.status === 400 && typeof e.zh === 'string',
       );
+    // A district outside the bundled table still works: addresses fall back to the same province.
+    const far = generateRegion({
+      ...OPTIONS,
+      patients: 5,
+      hospitals: [
+        { id: 'xj', name: 'Urumqi Demo Hospital', nameZh: '乌鲁木齐示范医院', divisionCode: '650102' },
+      ],
+      sharedFraction: 0,
+    });
+    assert.ok(isValidUscc(far.manifest.hospitals[0]!.uscc));
     // One hospital is fine without shared patients.
     const single = generateRegion({
       ...OPTIONS,
