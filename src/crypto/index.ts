@@ -18,3 +18,18 @@ export {
 export { CIPHERTEXT_OVERHEAD, CIPHERTEXT_V1, resourceAad, type SealContext } from './envelope.js';
 export { cryptoMigrations, type CryptoTables } from './migrations.js';
 export { LruCache } from './lru.js';
+export { BlindIndexer, TenantIndexer, BLIND_INDEX_BYTES, type StrongIdentifierKind } from './blind-index.js';
+export { formatLookupCode, parseLookupCode, type LookupCode } from './lookup-code.js';
+export {
+  INDEX_KINDS,
+  nameTokens,
+  normalizeForIndex,
+  normalizeIdentifier,
+  normalizeName,
+  normalizePhone,
+  type HumanNameParts,
+  type IdentifierKind,
+  type IndexKind,
+} from './normalize.js';
+export { jwks, publicJwk, signEd25519, verifyEd25519 } from './signing.js';
+export { ed25519Thumbprint } from './signing-keys.js';
