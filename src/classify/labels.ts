@@ -180,7 +180,8 @@ const moreRemoved = (a: Deidentification, b: Deidentification) =>
 /** True for the codings Custodia computes, which a relabelling replaces; codings a person chose are kept. */
 function isManaged(c: Coding): boolean {
   if (!c.system || c.userSelected === true) return false;
-  if (c.system === CONFIDENTIALITY_SYSTEM || c.system === CATEGORY_SYSTEM || isGradeSystem(c.system)) return true;
+  if (c.system === CONFIDENTIALITY_SYSTEM || c.system === CATEGORY_SYSTEM || isGradeSystem(c.system))
+    return true;
   return c.system === ACT_CODE_SYSTEM && c.code !== undefined && MANAGED_SENSITIVITY.has(c.code);
 }
 
