@@ -116,6 +116,7 @@ async function discoverWithPeak(rows: number) {
     seconds,
     peakRssMiB: peakRss / 2 ** 20,
     heapGrowthMiB: (peakHeap - base.heapUsed) / 2 ** 20,
+    retainedMiB,
   };
 }
 
