@@ -12,18 +12,20 @@ function* rows(n: number): Generator<string> {
   yield 'patient_name,证件号码,联系方式,现住址,dob,ZIP,email,col_x,体重kg,科室\n';
   for (let i = 0; i < n; i++) {
     const birth = `19${50 + (i % 49)}-0${1 + (i % 9)}-1${i % 9}`;
-    yield [
-      SURNAMES[i % SURNAMES.length]! + GIVEN[i % GIVEN.length]!,
-      makeResidentId(['110108', '440305', '320102'][i % 3]!, birth, i % 999),
-      `13${i % 10}${String(10_000_000 + i).slice(-8)}`,
-      `北京市海淀区中关村大街${i % 100}号`,
-      birth,
-      String(10_000 + (i % 89_999)).padStart(5, '0'),
-      `user${i}@example.com`,
-      `192.168.${i % 255}.${(i * 7) % 255}`,
-      String(50 + (i % 40)),
-      ['内科', '外科', '儿科'][i % 3],
-    ].join(',') + '\n';
+    yield (
+      [
+        SURNAMES[i % SURNAMES.length]! + GIVEN[i % GIVEN.length]!,
+        makeResidentId(['110108', '440305', '320102'][i % 3]!, birth, i % 999),
+        `13${i % 10}${String(10_000_000 + i).slice(-8)}`,
+        `北京市海淀区中关村大街${i % 100}号`,
+        birth,
+        String(10_000 + (i % 89_999)).padStart(5, '0'),
+        `user${i}@example.com`,
+        `192.168.${i % 255}.${(i * 7) % 255}`,
+        String(50 + (i % 40)),
+        ['内科', '外科', '儿科'][i % 3],
+      ].join(',') + '\n'
+    );
   }
 }
 
@@ -66,7 +68,11 @@ test('a header alone is evidence, values alone are evidence, and neither is a gu
   assert.equal(byHeader(report, '病案号').proposedType, 'mrn');
   assert.equal(byHeader(report, 'random').proposedType, 'none');
   const invalidIds = await discoverCsv('x\n110108197904123420\n110108197904123421\n');
-  assert.notEqual(invalidIds.columns[0]!.proposedType, 'resident-id', 'wrong check digits are not resident IDs');
+  assert.notEqual(
+    invalidIds.columns[0]!.proposedType,
+    'resident-id',
+    'wrong check digits are not resident IDs',
+  );
 });
 
 test('malformed CSV fails naming the line and the column, without the values', async () => {

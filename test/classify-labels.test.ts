@@ -34,7 +34,10 @@ test('HIV in the Chinese national clinical version (B20.x00) is HIV-sensitive, r
   assert.equal(l.confidentiality, 'R');
   assert.deepEqual(l.grade, { scheme: 'seed-3-grade', grade: 'grade-1' });
   assert.ok(l.reasons.some((r) => r.kind === 'code' && /B20\.x00.*hiv/.test(r.text)));
-  assert.equal(labelResource(condition('http://hl7.org/fhir/sid/icd-10', 'B20.x00'), gbt).grade.grade, 'level-5');
+  assert.equal(
+    labelResource(condition('http://hl7.org/fhir/sid/icd-10', 'B20.x00'), gbt).grade.grade,
+    'level-5',
+  );
 });
 
 test('codes from each value set get their sensitivity code', () => {
@@ -52,10 +55,17 @@ test('codes from each value set get their sensitivity code', () => {
     ['http://hl7.org/fhir/sid/icd-10', 'A53.900', 'STD'],
   ];
   for (const [system, code, expected] of cases)
-    assert.deepEqual(labelResource(condition(system, code), seed).sensitivity, [expected], `${system}|${code}`);
+    assert.deepEqual(
+      labelResource(condition(system, code), seed).sensitivity,
+      [expected],
+      `${system}|${code}`,
+    );
   // Neighbouring codes that are not sensitive stay that way.
   assert.deepEqual(labelResource(condition('http://hl7.org/fhir/sid/icd-10', 'F09'), seed).sensitivity, []);
-  assert.deepEqual(labelResource(condition('http://hl7.org/fhir/sid/icd-10', 'I10.x00'), seed).sensitivity, []);
+  assert.deepEqual(
+    labelResource(condition('http://hl7.org/fhir/sid/icd-10', 'I10.x00'), seed).sensitivity,
+    [],
+  );
   assert.deepEqual(labelResource(condition('http://loinc.org', '7918-7'), seed).sensitivity, []);
 });
 
@@ -69,7 +79,13 @@ test('resource types set the category, and the scheme turns it into a grade', ()
   assert.equal(labelResource(org, hipaa).grade.grade, 'non-phi');
   const vitals: FhirResource = {
     resourceType: 'Observation',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    category: [
+      {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' },
+        ],
+      },
+    ],
     code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
   };
   assert.equal(labelResource(vitals, seed).grade.grade, 'grade-3');
@@ -77,7 +93,9 @@ test('resource types set the category, and the scheme turns it into a grade', ()
   assert.equal(labelResource(med, seed).grade.grade, 'grade-2');
   const anonymized: FhirResource = {
     ...condition('http://hl7.org/fhir/sid/icd-10', 'I10'),
-    meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'ANONYED' }] },
+    meta: {
+      security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'ANONYED' }],
+    },
   };
   assert.equal(labelResource(anonymized, hipaa).grade.grade, 'de-identified');
 });
@@ -85,7 +103,10 @@ test('resource types set the category, and the scheme turns it into a grade', ()
 test('applyLabels replaces managed codings, keeps unrelated ones and does not touch the input', () => {
   const unrelated: Coding = { system: 'http://example.org/policy', code: 'research-only' };
   const stale: Coding = { system: ACT_CODE_SYSTEM, code: 'HIV' };
-  const r: FhirResource = { ...condition('http://hl7.org/fhir/sid/icd-10', 'J45'), meta: { versionId: '3', security: [unrelated, stale] } };
+  const r: FhirResource = {
+    ...condition('http://hl7.org/fhir/sid/icd-10', 'J45'),
+    meta: { versionId: '3', security: [unrelated, stale] },
+  };
   const out = applyLabels(r, labelResource(r, seed));
   assert.deepEqual(r.meta?.security, [unrelated, stale]);
   assert.equal(out.meta?.versionId, '3');
@@ -97,7 +118,10 @@ test('applyLabels replaces managed codings, keeps unrelated ones and does not to
 
 test('a label set by hand (userSelected) survives relabelling and raises the grade', () => {
   const manual: Coding = { system: ACT_CODE_SYSTEM, code: 'PSY', userSelected: true };
-  const r: FhirResource = { ...condition('http://hl7.org/fhir/sid/icd-10', 'R51'), meta: { security: [manual] } };
+  const r: FhirResource = {
+    ...condition('http://hl7.org/fhir/sid/icd-10', 'R51'),
+    meta: { security: [manual] },
+  };
   const out = relabel(r, seed);
   assert.deepEqual(sensitivityOf(out), ['PSY']);
   assert.ok(out.meta?.security?.some((c) => c.userSelected === true));
@@ -108,45 +132,70 @@ test('relabelling under another scheme swaps the grade coding', () => {
   const once = relabel(condition('http://snomed.info/sct', '5602001'), seed);
   const twice = relabel(once, hipaa);
   const grades = (twice.meta?.security ?? []).filter((c) => c.system?.includes('/grade/'));
-  assert.deepEqual(grades.map((c) => [c.system, c.code]), [[gradeSystem('hipaa'), 'phi-special']]);
+  assert.deepEqual(
+    grades.map((c) => [c.system, c.code]),
+    [[gradeSystem('hipaa'), 'phi-special']],
+  );
 });
 
 test('applying labels is idempotent whatever other codings a resource carries', () => {
   const coding = fc.record({
-    system: fc.constantFrom(ACT_CODE_SYSTEM, CONFIDENTIALITY_SYSTEM, 'http://example.org/x', gradeSystem('hipaa')),
+    system: fc.constantFrom(
+      ACT_CODE_SYSTEM,
+      CONFIDENTIALITY_SYSTEM,
+      'http://example.org/x',
+      gradeSystem('hipaa'),
+    ),
     code: fc.constantFrom('HIV', 'PSY', 'N', 'R', 'V', 'grade-1', 'phi', 'other'),
     userSelected: fc.boolean(),
   });
   fc.assert(
-    fc.property(fc.array(coding, { maxLength: 6 }), fc.constantFrom('I10', 'B20', 'F32.1', 'Z00'), (security, code) => {
-      const r: FhirResource = { ...condition('http://hl7.org/fhir/sid/icd-10', code), meta: { security } };
-      const once = relabel(r, seed);
-      const twice = relabel(once, seed);
-      assert.deepEqual(twice.meta?.security, once.meta?.security);
-      const conf = (once.meta?.security ?? []).filter((c) => c.system === CONFIDENTIALITY_SYSTEM && c.userSelected !== true);
-      assert.ok(conf.length <= 1);
-      const expected = labelResource(r, seed).confidentiality;
-      assert.ok(once.meta?.security?.some((c) => c.system === CONFIDENTIALITY_SYSTEM && c.code === expected));
-      for (const c of security) if (c.system === 'http://example.org/x') assert.ok(once.meta?.security?.includes(c));
-    }),
+    fc.property(
+      fc.array(coding, { maxLength: 6 }),
+      fc.constantFrom('I10', 'B20', 'F32.1', 'Z00'),
+      (security, code) => {
+        const r: FhirResource = { ...condition('http://hl7.org/fhir/sid/icd-10', code), meta: { security } };
+        const once = relabel(r, seed);
+        const twice = relabel(once, seed);
+        assert.deepEqual(twice.meta?.security, once.meta?.security);
+        const conf = (once.meta?.security ?? []).filter(
+          (c) => c.system === CONFIDENTIALITY_SYSTEM && c.userSelected !== true,
+        );
+        assert.ok(conf.length <= 1);
+        const expected = labelResource(r, seed).confidentiality;
+        assert.ok(
+          once.meta?.security?.some((c) => c.system === CONFIDENTIALITY_SYSTEM && c.code === expected),
+        );
+        for (const c of security)
+          if (c.system === 'http://example.org/x') assert.ok(once.meta?.security?.includes(c));
+      },
+    ),
   );
 });
 
 const SYNTHEA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'synthea');
-test('every Synthea resource gets a confidentiality, a category and a grade', { skip: existsSync(SYNTHEA) ? false : `no Synthea data at ${SYNTHEA}` }, () => {
-  let n = 0;
-  const sensitive = new Set<string>();
-  for (const file of readdirSync(SYNTHEA).filter((f) => f.endsWith('.json'))) {
-    const bundle = JSON.parse(readFileSync(join(SYNTHEA, file), 'utf8')) as { entry: { resource: FhirResource }[] };
-    for (const { resource } of bundle.entry) {
-      const out = relabel(resource, gbt);
-      const systems = (out.meta?.security ?? []).map((c) => c.system);
-      assert.ok(systems.includes(CONFIDENTIALITY_SYSTEM) && systems.includes(gradeSystem('gbt-39725-2020')));
-      for (const c of sensitivityOf(out)) sensitive.add(c!);
-      n++;
+test(
+  'every Synthea resource gets a confidentiality, a category and a grade',
+  { skip: existsSync(SYNTHEA) ? false : `no Synthea data at ${SYNTHEA}` },
+  () => {
+    let n = 0;
+    const sensitive = new Set<string>();
+    for (const file of readdirSync(SYNTHEA).filter((f) => f.endsWith('.json'))) {
+      const bundle = JSON.parse(readFileSync(join(SYNTHEA, file), 'utf8')) as {
+        entry: { resource: FhirResource }[];
+      };
+      for (const { resource } of bundle.entry) {
+        const out = relabel(resource, gbt);
+        const systems = (out.meta?.security ?? []).map((c) => c.system);
+        assert.ok(
+          systems.includes(CONFIDENTIALITY_SYSTEM) && systems.includes(gradeSystem('gbt-39725-2020')),
+        );
+        for (const c of sensitivityOf(out)) sensitive.add(c!);
+        n++;
+      }
     }
-  }
-  assert.ok(n > 1000);
-  // The fixtures hold opioid abuse (SNOMED 5602001) and a hereditary dementia.
-  assert.ok(sensitive.has('ETH') && sensitive.has('GDIS'), [...sensitive].join());
-});
+    assert.ok(n > 1000);
+    // The fixtures hold opioid abuse (SNOMED 5602001) and a hereditary dementia.
+    assert.ok(sensitive.has('ETH') && sensitive.has('GDIS'), [...sensitive].join());
+  },
+);

@@ -32,7 +32,10 @@ test('an unknown scheme or grade is an error that names it and lists the valid o
   );
   assert.throws(
     () => getGrade('gbt-39725-2020', 'level-6'),
-    (e) => isCustodiaError(e) && /level-6/.test(e.message) && /level-1, level-2, level-3, level-4, level-5/.test(e.message),
+    (e) =>
+      isCustodiaError(e) &&
+      /level-6/.test(e.message) &&
+      /level-1, level-2, level-3, level-4, level-5/.test(e.message),
   );
 });
 
@@ -72,8 +75,14 @@ test('seed grade 3: public health after de-identification without authorization,
 
 test('GB/T 39725-2020 has five levels, ordered, with access ranges', () => {
   const s = getScheme('gbt-39725-2020');
-  assert.deepEqual(s.grades.map((g) => g.id), ['level-1', 'level-2', 'level-3', 'level-4', 'level-5']);
-  assert.deepEqual(s.grades.map((g) => g.handling.maxAccessScope), ['public', 'large', 'medium', 'small', 'minimal']);
+  assert.deepEqual(
+    s.grades.map((g) => g.id),
+    ['level-1', 'level-2', 'level-3', 'level-4', 'level-5'],
+  );
+  assert.deepEqual(
+    s.grades.map((g) => g.handling.maxAccessScope),
+    ['public', 'large', 'medium', 'small', 'minimal'],
+  );
   assert.ok(s.grades.every((g) => g.accessRange?.zh));
   assert.equal(maxGrade(s, 'level-2', 'level-5'), 'level-5');
   assert.equal(DATA_CATEGORIES.length, 6);
@@ -81,9 +90,20 @@ test('GB/T 39725-2020 has five levels, ordered, with access ranges', () => {
 
 test('HIPAA lists the 18 Safe Harbor identifiers and the limited data set keeps dates and geography only', () => {
   const s = getScheme('hipaa');
-  assert.deepEqual(s.safeHarborIdentifiers.map((i) => i.number), Array.from({ length: 18 }, (_, i) => i + 1));
-  assert.deepEqual(s.safeHarborIdentifiers.filter((i) => i.allowedInLimitedDataSet).map((i) => i.id), ['geographic', 'dates']);
-  assert.deepEqual(getGrade(s, 'limited-data-set').handling.allowedPurposes, ['operations', 'public-health', 'public-health-emergency', 'research']);
+  assert.deepEqual(
+    s.safeHarborIdentifiers.map((i) => i.number),
+    Array.from({ length: 18 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    s.safeHarborIdentifiers.filter((i) => i.allowedInLimitedDataSet).map((i) => i.id),
+    ['geographic', 'dates'],
+  );
+  assert.deepEqual(getGrade(s, 'limited-data-set').handling.allowedPurposes, [
+    'operations',
+    'public-health',
+    'public-health-emergency',
+    'research',
+  ]);
 });
 
 test('a scheme naming a grade it does not define is rejected', () => {
@@ -114,7 +134,10 @@ test('a scheme naming a grade it does not define is rejected', () => {
     ],
     assignment: [{ when: { anySensitivity: ['HIV'] }, grade: 'b', reason: { zh: '甲', en: 'x' } }],
   };
-  assert.throws(() => buildScheme(bad), (e) => isCustodiaError(e) && /unknown grade b/.test(e.message));
+  assert.throws(
+    () => buildScheme(bad),
+    (e) => isCustodiaError(e) && /unknown grade b/.test(e.message),
+  );
   assert.throws(
     () => buildScheme({ ...bad, grades: [{ ...bad.grades[0], confidentiality: 'Q' }] }),
     (e) => isCustodiaError(e) && e.code === 'invalid-config' && /confidentiality/.test(e.message),
