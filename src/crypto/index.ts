@@ -33,3 +33,4 @@ export {
 } from './normalize.js';
 export { jwks, publicJwk, signEd25519, verifyEd25519 } from './signing.js';
 export { ed25519Thumbprint } from './signing-keys.js';
+export { VaultTransitKeyProvider, VAULT_KEYRING_FILE, type VaultTransitOptions } from './vault-transit.js';
