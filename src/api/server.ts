@@ -71,8 +71,13 @@ export async function buildServer(
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     shuttingDown = true;
+  });
+  // Responses that finish during shutdown close their connection, so keep-alive clients do not
+  // hold the process open until their idle timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) reply.header('connection', 'close');
   });
 
   installErrorHandling(app);

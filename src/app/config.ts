@@ -148,7 +148,7 @@ export function loadConfig(
   options: { configFile?: string; cwd?: string } = {},
 ): Config {
   const cwd = options.cwd ?? process.cwd();
-  const explicit = options.configFile ?? env[CONFIG_FILE_ENV];
+  const explicit = options.configFile ?? (env[CONFIG_FILE_ENV] || undefined);
   const file = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
   const fromFile = explicit !== undefined || existsSync(file) ? readConfigFile(file) : {};
 

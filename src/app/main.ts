@@ -4,7 +4,7 @@ import { describeConfig, loadConfig } from './config.js';
 import { seedDemo, type DemoLogin } from './demo.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
-import { ALL_MIGRATIONS, openSystem } from './system.js';
+import { ALL_MIGRATIONS, openDatabase, openSystem } from './system.js';
 import { VERSION } from './version.js';
 
 const load = (configFile: string | undefined) => loadConfig(process.env, configFile ? { configFile } : {});
@@ -16,9 +16,9 @@ export const runtime: Runtime = {
 
   async init(configFile) {
     const config = load(configFile);
-    const system = await openSystem(config, { migrate: false });
+    const system = await openSystem(config);
     try {
-      const { applied } = await migrateToLatest(system.store, ALL_MIGRATIONS);
+      const applied = system.appliedMigrations;
       return {
         dataDir: config.dataDir,
         database: system.store.location,
@@ -32,13 +32,13 @@ export const runtime: Runtime = {
   },
 
   async migrate(configFile, { statusOnly }) {
-    const system = await openSystem(load(configFile), { migrate: false });
+    const store = await openDatabase(load(configFile));
     try {
       return statusOnly
-        ? await migrationStatus(system.store, ALL_MIGRATIONS)
-        : await migrateToLatest(system.store, ALL_MIGRATIONS);
+        ? await migrationStatus(store, ALL_MIGRATIONS)
+        : await migrateToLatest(store, ALL_MIGRATIONS);
     } finally {
-      await system.close();
+      await store.close();
     }
   },
 

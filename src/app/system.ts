@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
-import { LocalKeyring, type KeyProvider } from '../crypto/index.js';
+import { catalogMigrations } from '../catalog/index.js';
+import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
+import { ledgerMigrations } from '../ledger/index.js';
 import {
   AccessTokens,
   Authenticator,
@@ -12,7 +14,12 @@ import { migrateToLatest, openStore, type Migration, type Store } from '../store
 import type { Config } from './config.js';
 
 /** Every module's migrations, in the order the names give. */
-export const ALL_MIGRATIONS: readonly Migration[] = [...identityMigrations];
+export const ALL_MIGRATIONS: readonly Migration[] = [
+  ...identityMigrations,
+  ...cryptoMigrations,
+  ...catalogMigrations,
+  ...ledgerMigrations,
+].sort((a, b) => a.name.localeCompare(b.name));
 
 /** The wired modules of one Custodia process: what the server and the CLI commands work with. */
 export interface System {
@@ -23,6 +30,8 @@ export interface System {
   keys: KeyProvider;
   directory: Directory;
   authenticator: Authenticator;
+  /** Migrations this open applied (empty when the schema was up to date or migrate was off). */
+  appliedMigrations: string[];
   close(): Promise<void>;
 }
 
@@ -40,7 +49,8 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
   const tenantId = config.tenant as TenantId;
   const store = options.store ?? (await openDatabase(config));
   try {
-    if (options.migrate !== false) await migrateToLatest(store, ALL_MIGRATIONS);
+    const appliedMigrations =
+      options.migrate === false ? [] : (await migrateToLatest(store, ALL_MIGRATIONS)).applied;
     const keys = await LocalKeyring.open({
       dataDir: config.dataDir,
       masterKeyFile: config.masterKeyFile,
@@ -61,14 +71,24 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
         ),
     });
     await authenticator.loadRevocations();
-    return { config, tenantId, clock, store, keys, directory, authenticator, close: () => store.close() };
+    return {
+      config,
+      tenantId,
+      clock,
+      store,
+      keys,
+      directory,
+      authenticator,
+      appliedMigrations,
+      close: () => store.close(),
+    };
   } catch (e) {
     await store.close();
     throw e;
   }
 }
 
-async function openDatabase(config: Config): Promise<Store> {
+export async function openDatabase(config: Config): Promise<Store> {
   try {
     return await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   } catch (e) {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CustodiaError, isCustodiaError, type OrgId } from '../core/index.js';
 import { ORGANIZATION_TYPES, ROLES, type Qualification } from '../identity/index.js';
+import { addDeidCommand } from './deid-command.js';
 import type { Runtime } from './runtime.js';
 
 /** Exit codes: 0 done, 1 failed, 2 wrong usage, 3 bad configuration, 4 a dependency (database) unavailable. */
@@ -14,6 +15,8 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
       '-c, --config <file>',
       'configuration file (JSON or YAML); default ./custodia.config.json or $CUSTODIA_CONFIG',
     )
+    // Global options go before the command, so a command may have its own --config (deid).
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   const configFile = () => program.opts<{ config?: string }>().config;
@@ -150,6 +153,8 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
       for (const u of users)
         out(`${u.id}  ${u.username.padEnd(20)}  ${u.kind.padEnd(7)}  ${u.roles.join(',')}`);
     });
+
+  addDeidCommand(program, out);
 
   return program;
 }

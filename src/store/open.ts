@@ -21,6 +21,8 @@ export interface Store {
   readonly types: ColumnTypes;
   /** Where the data lives, without credentials: for logs and the health report. */
   readonly location: string;
+  /** PostgreSQL schema the tables live in (undefined for SQLite). */
+  readonly schema: string | undefined;
   /** The database seen through one module's table types: each module declares only its own. */
   tables<T>(): Kysely<T>;
   /** Throws `unavailable` when the database does not answer. */
@@ -52,6 +54,7 @@ function openSqlite(dataDir: string): Store {
     dialect: 'sqlite',
     types: columnTypes('sqlite'),
     location: path,
+    schema: undefined,
     tables: <T>() => db as unknown as Kysely<T>,
     ping: async () => {
       database.prepare('select 1').get();
@@ -71,6 +74,9 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
   // A pool emits 'error' when an idle connection dies (server restarted): without a listener the
   // process would crash; the next query reconnects instead, and until then ping() reports 503.
   pool.on('error', () => undefined);
+  // A client in use whose connection drops emits 'error' beside rejecting its query; the rejection
+  // is what we act on, so the event needs a listener or it would take the process down.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   const location = redactUrl(url);
   const ping = async () => {
@@ -96,6 +102,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     dialect: 'postgres',
     types: columnTypes('postgres'),
     location,
+    schema,
     tables: <T>() => db as unknown as Kysely<T>,
     ping,
     close: () => db.destroy(),

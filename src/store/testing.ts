@@ -36,7 +36,14 @@ export async function openTestStore(
   const databaseUrl = dialect === 'postgres' ? process.env.CUSTODIA_TEST_DATABASE_URL : undefined;
   if (dialect === 'postgres' && !databaseUrl) throw new Error('CUSTODIA_TEST_DATABASE_URL is not set');
   const store = await openStore({ databaseUrl, dataDir, schema, poolSize: 4 });
-  await migrateToLatest(store, migrations);
+  const dropSchema = () => sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.tables());
+  try {
+    await migrateToLatest(store, migrations);
+  } catch (e) {
+    if (dialect === 'postgres') await dropSchema().catch(() => undefined);
+    await store.close();
+    throw e;
+  }
   return {
     store,
     dataDir,
