@@ -45,25 +45,48 @@ const plan: [keyof (typeof records)[number], OperatorSpec][] = [
   ['mrn', { op: 'pseudonymize', length: 16 }],
   ['visit', { op: 'date-shift', maxDays: 30 }],
 ];
-const ops: [string, CellOperator][] = plan.map(([f, spec]) => [f, compileOperator(spec, env, `fields.${f}`)]);
-const cellRates: number[] = [];
-const perOperator: Record<string, number> = {};
-for (let run = 0; run < runs; run++) {
-  gc?.();
+// Operators are compiled afresh for every run, as `runDeid` does once per file: the memos
+// (pseudonyms, per-patient shifts) start cold each time. Every record is a different patient
+// (all MRNs distinct), so the two keyed operators compute one HMAC-SHA-256 per cell and the
+// memos cannot help: the worst case for them. The mix is 8 fields, one cell each per record:
+// 4 format-aware masks (Chinese name, resident ID, mobile, address), a birth date to year with
+// the 89+ collapse, an age to 10-year bands through the hierarchy, an HMAC pseudonym and a
+// per-patient date shift.
+const compileAll = (): [string, CellOperator][] =>
+  plan.map(([f, spec]) => [f, compileOperator(spec, env, `fields.${f}`)]);
+const passOver = (rows: readonly (typeof records)[number][]): number => {
+  const ops = compileAll();
   let sink = 0;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    const r = records[i]!;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const ctx = { patientKey: r.mrn };
     for (const [f, op] of ops) sink += op(r[f as keyof typeof r], ctx)?.length ?? 0;
   }
   const s = (performance.now() - t0) / 1000;
-  cellRates.push((N * ops.length) / s);
   if (sink === 0) throw new Error('operators produced nothing');
+  return (rows.length * ops.length) / s;
+};
+const cellRates: number[] = [];
+for (let run = 0; run < runs; run++) {
+  gc?.();
+  cellRates.push(passOver(records));
 }
-for (const [f, op] of ops) {
+// The same records with five rows per patient (MRN and patient repeat), the usual shape of
+// encounter or observation tables: the memos answer four HMACs in five.
+const repeated = records.map((r, i) => ({ ...r, mrn: `MRN${Math.floor(i / 5)}` }));
+const repeatedRates: number[] = [];
+for (let run = 0; run < runs; run++) {
+  gc?.();
+  repeatedRates.push(passOver(repeated));
+}
+const perOperator: Record<string, number> = {};
+for (const [f, op] of compileAll()) {
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) op(records[i]![f as keyof (typeof records)[number]], { patientKey: 'p' });
+  for (let i = 0; i < N; i++) {
+    const r = records[i]!;
+    op(r[f as keyof typeof r], { patientKey: r.mrn });
+  }
   perOperator[f] = Math.round(N / ((performance.now() - t0) / 1000));
 }
 
@@ -111,11 +134,18 @@ writeResult(
   'deid',
   [
     { name: 'operator_cells_per_s', runs: cellRates, budget: { op: '>=', value: 1_000_000 } },
+    { name: 'operator_cells_per_s_5_rows_per_patient', runs: repeatedRates },
     { name: 'kanon_adult30k_8qi_k5_s0_s', runs: timings.s0!, budget: { op: '<=', value: 2 } },
     { name: 'kanon_adult30k_8qi_k5_s5_s', runs: timings.s5!, budget: { op: '<=', value: 2 } },
     { name: 'local_recoding_adult30k_k5_s', runs: timings.local! },
     { name: 'peak_rss_mib', runs: [maxRssMiB] },
     { name: 'heap_used_mib', runs: [process.memoryUsage().heapUsed / 2 ** 20] },
   ],
-  { operatorsPerSecond: perOperator, adult: details, rows: ROWS, cellsPerRun: N * ops.length },
+  {
+    operatorsPerSecond: perOperator,
+    operatorMix: plan.map(([f, spec]) => `${f}: ${spec.op}${'format' in spec ? ` ${spec.format}` : ''}`),
+    adult: details,
+    rows: ROWS,
+    cellsPerRun: N * plan.length,
+  },
 );

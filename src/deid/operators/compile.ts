@@ -5,8 +5,10 @@ import type { Hierarchy } from './hierarchy.js';
 import { chainOf } from './hierarchy.js';
 import { maskAddress, maskEmail, maskMiddle, maskPersonName, maskPhone, maskResidentId } from './mask.js';
 import { addNoise, cryptoRng, seededRng } from './noise.js';
+import { KeyedHmac } from './hmac.js';
+import { BoundedMemo } from './memo.js';
 import type { Tokenizer } from './pseudonym.js';
-import { hmacPseudonym, subKey } from './pseudonym.js';
+import { subKey } from './pseudonym.js';
 import type { OperatorSpec } from './spec.js';
 
 /** A PHI span found in free text by the classification module's detector. */
@@ -108,12 +110,12 @@ export function compileOperator(spec: OperatorSpec, env: OperatorEnvironment, pa
       }
       const level = resolveLevel(h, spec.level, `${path}.level`);
       const column = path.split('.').pop() ?? path;
-      const cache = new Map<string, string>();
+      const memo = new BoundedMemo<string>();
       return (v) => {
-        let out = cache.get(v);
+        let out = memo.get(v);
         if (out === undefined) {
           out = chainOf(h, v, column)[level]!;
-          if (cache.size < 100_000) cache.set(v, out);
+          memo.set(v, out);
         }
         return out;
       };
@@ -139,10 +141,21 @@ export function compileOperator(spec: OperatorSpec, env: OperatorEnvironment, pa
     case 'zip3':
       return (v) => (v.trim() === '' ? v : zip3(v));
     case 'pseudonymize': {
-      const key = subKey(needKey('pseudonymize'), 'pseudonym');
+      // One keyed HMAC state per compiled operator (midstates kept, no per-cell allocation), and
+      // a bounded memo because a patient's identifiers repeat across their rows.
+      const mac = new KeyedHmac(subKey(needKey('pseudonymize'), 'pseudonym'));
       const length = spec.length ?? 32;
       const prefix = spec.prefix ?? '';
-      return (v) => (v === '' ? v : hmacPseudonym(key, v, length, prefix));
+      const memo = new BoundedMemo<string>();
+      return (v) => {
+        if (v === '') return v;
+        let out = memo.get(v);
+        if (out === undefined) {
+          out = prefix + mac.hex(v, length);
+          memo.set(v, out);
+        }
+        return out;
+      };
     }
     case 'tokenize': {
       const tokenizer = env.tokenizer;
@@ -156,9 +169,10 @@ export function compileOperator(spec: OperatorSpec, env: OperatorEnvironment, pa
       return (v) => (v === '' ? v : tokenizer.tokenize(v));
     }
     case 'date-shift': {
-      const key = subKey(needKey('date-shift'), 'date-shift');
+      const mac = new KeyedHmac(subKey(needKey('date-shift'), 'date-shift'));
       const max = spec.maxDays;
-      const shifts = new Map<string, number>();
+      // Bounded: one entry per patient would otherwise grow with the input.
+      const shifts = new BoundedMemo<number>();
       return (v, ctx) => {
         if (v.trim() === '') return v;
         if (ctx.patientKey === undefined) {
@@ -170,7 +184,7 @@ export function compileOperator(spec: OperatorSpec, env: OperatorEnvironment, pa
         }
         let days = shifts.get(ctx.patientKey);
         if (days === undefined) {
-          days = patientShiftDays(key, ctx.patientKey, max);
+          days = patientShiftDays(mac, ctx.patientKey, max);
           shifts.set(ctx.patientKey, days);
         }
         const out = shiftDate(v, days);

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { KeyedHmac } from './hmac.js';
 
 /**
  * Per-patient date shifting: every date of one patient moves by the same number of days, so
@@ -6,33 +6,55 @@ import { createHmac } from 'node:crypto';
  * derived from an HMAC of the patient key, so it is stable across runs and unguessable without
  * the project key.
  */
-export function patientShiftDays(key: Uint8Array, patientKey: string, maxDays: number): number {
+export function patientShiftDays(key: Uint8Array | KeyedHmac, patientKey: string, maxDays: number): number {
   if (maxDays <= 0) return 0;
-  const mac = createHmac('sha256', key).update(`date-shift\u0000${patientKey}`, 'utf8').digest();
+  const mac = key instanceof KeyedHmac ? key : new KeyedHmac(key);
   const span = 2 * maxDays; // shifts in [-maxDays, maxDays] without 0, so no patient keeps real dates
-  const r = mac.readUInt32BE(0) % span;
+  const r = mac.firstUint32(patientKey, SHIFT_DOMAIN) % span;
   return r < maxDays ? r - maxDays : r - maxDays + 1;
 }
 
-const PARTIAL = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T.*)?)?)?$/;
+/** Domain separation inside the date-shift sub-key; part of the derivation, so it never changes. */
+const SHIFT_DOMAIN = new TextEncoder().encode('date-shift\u0000');
+
+/** Two ASCII digits at `i` as a number, or -1. */
+function two(v: string, i: number): number {
+  const a = v.charCodeAt(i) - 48;
+  const b = v.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 /**
  * Shifts an ISO date or date-time by `days`, keeping its precision: dates stay dates, date-times
  * keep their time and offset, year-months shift as the 1st of the month and stay year-months.
+ * Accepts `YYYY`, `YYYY-MM`, `YYYY-MM-DD` and `YYYY-MM-DDT…`; parsed by hand because this runs
+ * once per date cell.
  */
 export function shiftDate(value: string, days: number): string | undefined {
-  const m = PARTIAL.exec(value.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, rest] = m;
-  if (mo === undefined) {
-    return value; // a bare year carries no day to shift; leaving it is the documented behaviour
+  const v = value.trim();
+  const n = v.length;
+  const hi = n >= 4 ? two(v, 0) : -1;
+  const lo = n >= 4 ? two(v, 2) : -1;
+  if (hi < 0 || lo < 0) return undefined;
+  if (n === 4) return value; // a bare year carries no day to shift; leaving it is the documented behaviour
+  const mo = n >= 7 && v.charCodeAt(4) === 45 ? two(v, 5) : -1;
+  if (mo < 0) return undefined;
+  let d = 1;
+  let rest = '';
+  if (n > 7) {
+    d = n >= 10 && v.charCodeAt(7) === 45 ? two(v, 8) : -1;
+    if (d < 0) return undefined;
+    if (n > 10) {
+      rest = v.slice(10);
+      if (rest.charCodeAt(0) !== 84 /* T */ || LINE_BREAK.test(rest)) return undefined;
+    }
   }
-  const [sy, sm, sd] = civilFromDays(
-    daysFromCivil(Number(y), Number(mo), d === undefined ? 1 : Number(d)) + days,
-  );
+  const [sy, sm, sd] = civilFromDays(daysFromCivil(hi * 100 + lo, mo, d) + days);
   const ym = `${String(sy).padStart(4, '0')}-${sm < 10 ? '0' : ''}${sm}`;
-  if (d === undefined) return ym;
-  return `${ym}-${sd < 10 ? '0' : ''}${sd}${rest ?? ''}`;
+  if (n === 7) return ym;
+  return `${ym}-${sd < 10 ? '0' : ''}${sd}${rest}`;
 }
 
 // Proleptic Gregorian day arithmetic (H. Hinnant's algorithms): no Date objects on the hot path.

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { forbidden } from '../../core/index.js';
 import { deidError } from '../errors.js';
+import { KeyedHmac } from './hmac.js';
 
 /**
  * Pseudonymization (假名化). `hmacPseudonym` is one-way: the same input under the same project
@@ -25,9 +26,9 @@ export function subKey(key: Uint8Array, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `custodia/deid/${purpose}`, 32));
 }
 
-/** HMAC-SHA-256 of the value, base32-ish hex truncated to `length` characters (default 32). */
-export function hmacPseudonym(key: Uint8Array, value: string, length = 32, prefix = ''): string {
-  return prefix + createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, length);
+/** HMAC-SHA-256 of the value as hex, truncated to `length` characters (default 32). */
+export function hmacPseudonym(key: Uint8Array | KeyedHmac, value: string, length = 32, prefix = ''): string {
+  return prefix + (key instanceof KeyedHmac ? key : new KeyedHmac(key)).hex(value, length);
 }
 
 /** Who asks to reverse a token, and why; the audit callback receives it (never the value). */
@@ -118,7 +119,7 @@ export function sivTokenizer(key: Uint8Array, gate: ReidentifyGate): Tokenizer {
  * with `toJSON` / `fromJSON` and keep the vault as secret as the data.
  */
 export class TokenVault implements Tokenizer {
-  readonly #key: Buffer;
+  readonly #key: KeyedHmac;
   readonly #byToken = new Map<string, string>();
 
   constructor(
@@ -126,7 +127,7 @@ export class TokenVault implements Tokenizer {
     private readonly gate: ReidentifyGate,
     entries: Record<string, string> = {},
   ) {
-    this.#key = subKey(checkKey(key, 'token vault'), 'vault');
+    this.#key = new KeyedHmac(subKey(checkKey(key, 'token vault'), 'vault'));
     for (const [t, v] of Object.entries(entries)) this.#byToken.set(t, v);
   }
 
