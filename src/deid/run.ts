@@ -13,7 +13,7 @@ import { deidError } from './errors.js';
 import type { CellOperator, FreeTextDetector, OperatorEnvironment } from './operators/compile.js';
 import { compileOperator } from './operators/compile.js';
 import type { Tokenizer } from './operators/pseudonym.js';
-import { sivTokenizer } from './operators/pseudonym.js';
+import { DENY_ALL_GATE, sivTokenizer } from './operators/pseudonym.js';
 import { GBT_37964_STEPS, SAFE_HARBOR, SAFE_HARBOR_FHIR_RULES } from './profiles.js';
 import type { AnonymizeResult } from './privacy/anonymize.js';
 import { anonymize } from './privacy/anonymize.js';
@@ -158,11 +158,8 @@ export async function runDeid(options: RunDeidOptions): Promise<DeidReport> {
   const tokenizer =
     options.tokenizer ??
     (plan.keys.tokens
-      ? sivTokenizer(resolveKeyRef(plan.keys.tokens, env, 'tokens'), {
-          // Tokens made by a file run are reversed only through the API, where the gate is real.
-          authorized: () => false,
-          audit: () => undefined,
-        })
+      ? // Tokens made by a file run are reversed only where a real gate (policy + ledger) is wired.
+        sivTokenizer(resolveKeyRef(plan.keys.tokens, env, 'tokens'), DENY_ALL_GATE, plan.profile)
       : undefined);
   const opEnv: OperatorEnvironment = {
     key,

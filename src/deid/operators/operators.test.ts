@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isCustodiaError, makeResidentId } from '../../core/index.js';
@@ -8,7 +9,7 @@ import { ageAt, generalizeDivision, topCode, truncateDate, zip3 } from './genera
 import { ageHierarchy, builtinHierarchy, hierarchyFromCsv } from './hierarchy.js';
 import { maskAddress, maskEmail, maskPersonName, maskPhone, maskResidentId } from './mask.js';
 import { addNoise, seededRng } from './noise.js';
-import { hmacPseudonym, sivTokenizer, TokenVault } from './pseudonym.js';
+import { DENY_ALL_GATE, hmacPseudonym, roleGate, sivTokenizer, TokenVault } from './pseudonym.js';
 import type { ReidentifyEvent } from './pseudonym.js';
 
 const KEY = Buffer.alloc(32, 7);
@@ -121,45 +122,84 @@ describe('pseudonyms and tokens', () => {
     assert.match(a, /^[0-9a-f]{32}$/);
   });
 
-  it('reverses SIV tokens only for authorized actors, and audits every attempt', () => {
+  it('reverses SIV tokens only for authorized actors with a purpose, recording every attempt by digest', async () => {
     const events: ReidentifyEvent[] = [];
-    const t = sivTokenizer(KEY, {
-      authorized: (a) => a.roles.includes('reidentifier'),
-      audit: (e) => events.push(e),
-      now: () => 1,
-    });
+    const gate = roleGate({ roles: ['reidentifier'], record: (e) => void events.push(e), now: () => 1 });
+    const t = sivTokenizer(KEY, gate, 'project-7');
     const token = t.tokenize('张三');
     assert.equal(token, t.tokenize('张三'));
-    assert.equal(t.reidentify(token, { id: 'u1', roles: ['reidentifier'] }), '张三');
-    assert.throws(
-      () => t.reidentify(token, { id: 'u2', roles: ['analyst'] }),
-      (e: unknown) => isCustodiaError(e) && e.status === 403,
+    const allowed = { id: 'u1', roles: ['reidentifier'], purpose: 'adverse-event follow-up' };
+    assert.equal(await t.reidentify(token, allowed), '张三');
+    await assert.rejects(
+      t.reidentify(token, { id: 'u2', roles: ['analyst'], purpose: 'curiosity' }),
+      (e: unknown) => isCustodiaError(e) && e.status === 403 && e.zh !== undefined,
     );
+    // The right role without a stated purpose is refused too.
+    await assert.rejects(t.reidentify(token, { id: 'u3', roles: ['reidentifier'] }), isCustodiaError);
     const tampered = token.slice(0, -2) + (token.endsWith('A') ? 'BB' : 'AA');
-    assert.throws(() => t.reidentify(tampered, { id: 'u1', roles: ['reidentifier'] }), isCustodiaError);
+    await assert.rejects(t.reidentify(tampered, allowed), isCustodiaError);
     assert.deepEqual(
-      events.map((e) => [e.actor.id, e.outcome]),
+      events.map((e) => [e.actor.id, e.outcome, e.tokenizer]),
       [
-        ['u1', 'granted'],
-        ['u2', 'denied'],
-        ['u1', 'unknown-token'],
+        ['u1', 'granted', 'project-7'],
+        ['u2', 'denied', 'project-7'],
+        ['u3', 'denied', 'project-7'],
+        ['u1', 'unknown-token', 'project-7'],
       ],
     );
+    // The record names tokens by digest: neither the value nor the token (ciphertext) goes to the ledger.
+    const digest = createHash('sha256').update(token).digest('hex');
+    assert.deepEqual(events[0]!.tokenDigests, [digest]);
+    const recorded = JSON.stringify(events);
+    assert.ok(!recorded.includes('张三') && !recorded.includes(token));
   });
 
-  it('round-trips any text through the SIV tokenizer', () => {
-    const t = sivTokenizer(KEY, { authorized: () => true, audit: () => undefined });
-    fc.assert(
-      fc.property(fc.string(), (s) => assert.equal(t.reidentify(t.tokenize(s), { id: 'x', roles: [] }), s)),
+  it('releases nothing when the audit record cannot be written, and waits for it', async () => {
+    let written = false;
+    const slow = sivTokenizer(KEY, {
+      authorize: () => true,
+      record: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        written = true;
+      },
+    });
+    const token = slow.tokenize('13812345678');
+    assert.equal(await slow.reidentify(token, { id: 'a', roles: [] }), '13812345678');
+    assert.ok(written, 'the value came back before its record was written');
+    const failing = sivTokenizer(KEY, {
+      authorize: async () => true,
+      record: () => Promise.reject(new Error('ledger unavailable')),
+    });
+    await assert.rejects(failing.reidentify(token, { id: 'a', roles: [] }), /ledger unavailable/);
+  });
+
+  it('reverses a batch under one decision and one record', async () => {
+    const events: ReidentifyEvent[] = [];
+    const t = sivTokenizer(KEY, { authorize: () => true, record: (e) => void events.push(e) });
+    const values = ['110101199003071234', '王小明', ''];
+    assert.deepEqual(
+      await t.reidentifyMany(
+        values.map((v) => t.tokenize(v)),
+        { id: 'b', roles: [] },
+      ),
+      values,
+    );
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.tokenDigests.length, 3);
+  });
+
+  it('round-trips any text through the SIV tokenizer', async () => {
+    const t = sivTokenizer(KEY, { authorize: () => true, record: () => undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (s) =>
+        assert.equal(await t.reidentify(t.tokenize(s), { id: 'x', roles: [] }), s),
+      ),
     );
   });
 
-  it('keeps a token vault that survives JSON and still gates re-identification', () => {
+  it('keeps a token vault that survives JSON and still gates re-identification', async () => {
     const events: ReidentifyEvent[] = [];
-    const gate = {
-      authorized: (a: { roles: readonly string[] }) => a.roles.includes('dpo'),
-      audit: (e: ReidentifyEvent) => events.push(e),
-    };
+    const gate = roleGate({ roles: ['dpo'], requirePurpose: false, record: (e) => void events.push(e) });
     const v = new TokenVault(KEY, gate);
     const token = v.tokenize('13812345678');
     const restored = new TokenVault(
@@ -167,16 +207,21 @@ describe('pseudonyms and tokens', () => {
       gate,
       JSON.parse(JSON.stringify(v.toJSON())) as Record<string, string>,
     );
-    assert.equal(restored.reidentify(token, { id: 'd', roles: ['dpo'] }), '13812345678');
-    assert.throws(() => restored.reidentify(token, { id: 'e', roles: [] }));
-    assert.equal(events.length, 2);
+    assert.equal(await restored.reidentify(token, { id: 'd', roles: ['dpo'] }), '13812345678');
+    await assert.rejects(restored.reidentify(token, { id: 'e', roles: [] }));
+    assert.deepEqual(
+      events.map((e) => e.outcome),
+      ['granted', 'denied'],
+    );
+  });
+
+  it('denies everyone through the gate of file runs', async () => {
+    const t = sivTokenizer(KEY, DENY_ALL_GATE);
+    await assert.rejects(t.reidentify(t.tokenize('x'), { id: 'root', roles: ['admin'], purpose: 'any' }));
   });
 
   it('refuses short keys', () => {
-    assert.throws(
-      () => sivTokenizer(Buffer.alloc(8), { authorized: () => true, audit: () => undefined }),
-      isCustodiaError,
-    );
+    assert.throws(() => sivTokenizer(Buffer.alloc(8), DENY_ALL_GATE), isCustodiaError);
   });
 });
 

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  timingSafeEqual,
+} from 'node:crypto';
 import { forbidden } from '../../core/index.js';
 import { deidError } from '../errors.js';
 import { KeyedHmac } from './hmac.js';
@@ -31,55 +38,106 @@ export function hmacPseudonym(key: Uint8Array | KeyedHmac, value: string, length
   return prefix + (key instanceof KeyedHmac ? key : new KeyedHmac(key)).hex(value, length);
 }
 
-/** Who asks to reverse a token, and why; the audit callback receives it (never the value). */
+/** Who asks to reverse tokens, and why. */
 export interface Actor {
   id: string;
   roles: readonly string[];
+  /** The declared purpose (e.g. `patient-safety-recall`); gates may require one. */
   purpose?: string;
 }
 
+/**
+ * One re-identification attempt, as the gate records it. It names the tokens by their SHA-256
+ * digests, never the tokens (SIV tokens carry ciphertext of the value) nor the values, so the
+ * record can go to the tamper-evident ledger, which holds no PHI. Anyone holding a token can
+ * recompute its digest and find the entry.
+ */
 export interface ReidentifyEvent {
   actor: Actor;
-  token: string;
+  /** Which tokenizer (project) the tokens belong to. */
+  tokenizer: string;
+  tokenDigests: string[];
   outcome: 'granted' | 'denied' | 'unknown-token';
   at: number;
 }
 
+/**
+ * The narrow interface through which the engine asks "may this actor re-identify?" and says
+ * "this happened". The composition root wires `authorize` to the policy decision and `record` to
+ * the ledger; the engine knows neither. Both may be asynchronous: a granted value is released
+ * only after `record` has resolved, so a failed or slow audit write never leaks an unrecorded
+ * re-identification.
+ */
 export interface ReidentifyGate {
-  /** Whether this actor may see the original value. */
-  authorized: (actor: Actor) => boolean;
-  /** Called for every attempt, granted or not; the lead wires it to the ledger. */
-  audit: (event: ReidentifyEvent) => void;
+  authorize(actor: Actor, tokenizer: string): boolean | Promise<boolean>;
+  record(event: ReidentifyEvent): void | Promise<void>;
   now?: () => number;
 }
 
-/** A reversible tokenizer: `tokenize` is deterministic per key; `reidentify` checks and audits. */
-export interface Tokenizer {
-  tokenize(value: string): string;
-  reidentify(token: string, actor: Actor): string;
+/**
+ * A gate that allows actors holding one of `roles` and, unless `requirePurpose` is false,
+ * declaring a purpose. `record` is where the events go (the ledger, in the server).
+ */
+export function roleGate(options: {
+  roles: readonly string[];
+  record: ReidentifyGate['record'];
+  requirePurpose?: boolean;
+  now?: () => number;
+}): ReidentifyGate {
+  const allowed = new Set(options.roles);
+  const needPurpose = options.requirePurpose ?? true;
+  return {
+    authorize: (actor) =>
+      actor.roles.some((r) => allowed.has(r)) && (!needPurpose || (actor.purpose ?? '').trim() !== ''),
+    record: options.record,
+    ...(options.now ? { now: options.now } : {}),
+  };
 }
 
-function gateCheck(
+/** A gate that allows nobody: tokens made by a file run are reversed only where a real gate is wired. */
+export const DENY_ALL_GATE: ReidentifyGate = { authorize: () => false, record: () => undefined };
+
+/** A reversible tokenizer: `tokenize` is deterministic per key; reversal goes through the gate. */
+export interface Tokenizer {
+  /** Names the tokenizer in audit records (e.g. the project). */
+  readonly id: string;
+  tokenize(value: string): string;
+  reidentify(token: string, actor: Actor): Promise<string>;
+  /** Reverses several tokens under one decision and one audit record. */
+  reidentifyMany(tokens: readonly string[], actor: Actor): Promise<string[]>;
+}
+
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+async function gateCheck(
   gate: ReidentifyGate,
-  token: string,
+  tokenizer: string,
+  tokens: readonly string[],
   actor: Actor,
-  reverse: () => string | undefined,
-): string {
-  const at = (gate.now ?? Date.now)();
-  if (!gate.authorized(actor)) {
-    gate.audit({ actor, token, outcome: 'denied', at });
-    throw forbidden(`actor ${actor.id} may not re-identify tokens`, {
-      zh: `用户 ${actor.id} 无权对令牌进行重标识`,
-      hint: 'ask the project owner for a role allowed to re-identify',
+  reverse: (token: string) => string | undefined,
+): Promise<string[]> {
+  const event = (outcome: ReidentifyEvent['outcome']): ReidentifyEvent => ({
+    actor,
+    tokenizer,
+    tokenDigests: tokens.map(digest),
+    outcome,
+    at: (gate.now ?? Date.now)(),
+  });
+  if (!(await gate.authorize(actor, tokenizer))) {
+    await gate.record(event('denied'));
+    throw forbidden(`actor ${actor.id} may not re-identify tokens of ${tokenizer}`, {
+      zh: `用户 ${actor.id} 无权对 ${tokenizer} 的令牌进行重标识`,
+      hint: 'ask the project owner for a role allowed to re-identify, and state the purpose',
     });
   }
-  const value = reverse();
-  if (value === undefined) {
-    gate.audit({ actor, token, outcome: 'unknown-token', at });
+  const values = tokens.map(reverse);
+  if (values.some((v) => v === undefined)) {
+    await gate.record(event('unknown-token'));
     throw deidError('unknown or tampered token', '令牌未知或已被篡改', { path: 'token' });
   }
-  gate.audit({ actor, token, outcome: 'granted', at });
-  return value;
+  // Recorded first, released after: if the record fails, the caller gets the error, not the values.
+  await gate.record(event('granted'));
+  return values as string[];
 }
 
 /**
@@ -88,27 +146,32 @@ function gateCheck(
  * token = "tk_" + base64url(IV || C). Equal values give equal tokens (joins still work), the
  * IV authenticates the plaintext, and no table has to be kept.
  */
-export function sivTokenizer(key: Uint8Array, gate: ReidentifyGate): Tokenizer {
+export function sivTokenizer(key: Uint8Array, gate: ReidentifyGate, id = 'tokens'): Tokenizer {
   const macKey = subKey(checkKey(key, 'tokenization'), 'siv-mac');
   const encKey = subKey(key, 'siv-enc');
   const siv = (value: Buffer) => createHmac('sha256', macKey).update(value).digest().subarray(0, 16);
+  const reverse = (token: string): string | undefined => {
+    if (!token.startsWith('tk_')) return undefined;
+    const raw = Buffer.from(token.slice(3), 'base64url');
+    if (raw.length < 16) return undefined;
+    const iv = raw.subarray(0, 16);
+    const d = createDecipheriv('aes-256-ctr', encKey, iv);
+    const plain = Buffer.concat([d.update(raw.subarray(16)), d.final()]);
+    return timingSafeEqual(siv(plain), iv) ? plain.toString('utf8') : undefined;
+  };
   return {
+    id,
     tokenize(value) {
       const plain = Buffer.from(value, 'utf8');
       const iv = siv(plain);
       const c = createCipheriv('aes-256-ctr', encKey, iv);
       return 'tk_' + Buffer.concat([iv, c.update(plain), c.final()]).toString('base64url');
     },
-    reidentify(token, actor) {
-      return gateCheck(gate, token, actor, () => {
-        if (!token.startsWith('tk_')) return undefined;
-        const raw = Buffer.from(token.slice(3), 'base64url');
-        if (raw.length < 16) return undefined;
-        const iv = raw.subarray(0, 16);
-        const d = createDecipheriv('aes-256-ctr', encKey, iv);
-        const plain = Buffer.concat([d.update(raw.subarray(16)), d.final()]);
-        return timingSafeEqual(siv(plain), iv) ? plain.toString('utf8') : undefined;
-      });
+    async reidentify(token, actor) {
+      return (await gateCheck(gate, id, [token], actor, reverse))[0]!;
+    },
+    reidentifyMany(tokens, actor) {
+      return gateCheck(gate, id, tokens, actor, reverse);
     },
   };
 }
@@ -126,6 +189,7 @@ export class TokenVault implements Tokenizer {
     key: Uint8Array,
     private readonly gate: ReidentifyGate,
     entries: Record<string, string> = {},
+    readonly id = 'vault',
   ) {
     this.#key = new KeyedHmac(subKey(checkKey(key, 'token vault'), 'vault'));
     for (const [t, v] of Object.entries(entries)) this.#byToken.set(t, v);
@@ -137,8 +201,12 @@ export class TokenVault implements Tokenizer {
     return token;
   }
 
-  reidentify(token: string, actor: Actor): string {
-    return gateCheck(this.gate, token, actor, () => this.#byToken.get(token));
+  async reidentify(token: string, actor: Actor): Promise<string> {
+    return (await this.reidentifyMany([token], actor))[0]!;
+  }
+
+  reidentifyMany(tokens: readonly string[], actor: Actor): Promise<string[]> {
+    return gateCheck(this.gate, this.id, tokens, actor, (t) => this.#byToken.get(t));
   }
 
   get size(): number {
