@@ -21,6 +21,15 @@ export type AlarmListener = (alarm: LedgerAlarm) => void;
 
 export class Alarms {
   private readonly listeners = new Set<AlarmListener>();
+  private readonly kept: LedgerAlarm[] = [];
+
+  /** @param keep how many recent alarms to keep for the API (an operator's first look). */
+  constructor(private readonly keep = 100) {}
+
+  /** The most recent alarms, newest last. */
+  recent(): readonly LedgerAlarm[] {
+    return this.kept;
+  }
 
   /** Subscribes; returns the function that unsubscribes. */
   on(listener: AlarmListener): () => void {
@@ -29,6 +38,8 @@ export class Alarms {
   }
 
   raise(alarm: LedgerAlarm): void {
+    this.kept.push(alarm);
+    if (this.kept.length > this.keep) this.kept.splice(0, this.kept.length - this.keep);
     for (const listener of this.listeners) {
       try {
         listener(alarm);

@@ -7,7 +7,7 @@ import { CustodiaError } from '../core/index.js';
 import type { Checkpoint } from './checkpoint.js';
 import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
 import type { Ledger } from './ledger.js';
-import { parseVerifierKey, type VerifierKey } from './note.js';
+import { parseVerifierKey, type Parsed, type VerifierKey } from './note.js';
 import { formatAddCheckpoint } from './witness.js';
 
 export interface WitnessEndpoint {
@@ -15,6 +15,11 @@ export interface WitnessEndpoint {
   key: string | VerifierKey;
   /** The submission prefix; the request goes to `<url>/add-checkpoint`. */
   url: string;
+}
+
+/** A configured peer witness, its key already parsed. */
+export interface WitnessPeer extends WitnessEndpoint {
+  key: VerifierKey;
 }
 
 export type CosignOutcome =
@@ -118,4 +123,78 @@ export async function requestCosignatures(
       }
     }),
   );
+}
+
+/**
+ * Parses witness peers as configured: entries `<verifier key> <url>` separated by commas or new
+ * lines, e.g. `witness.b.example/custodia+1a2b3c4d+AAAA… https://b.example/ledger/witness`.
+ * Returns the problem for the configuration message instead of throwing.
+ */
+export function parseWitnessPeers(text: string): Parsed<WitnessPeer[]> {
+  const peers: WitnessPeer[] = [];
+  for (const item of text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [key, url, ...rest] = item.split(/\s+/);
+    if (!key || !url || rest.length > 0)
+      return { ok: false, problem: `"${item.slice(0, 40)}" is not "<verifier key> <url>"` };
+    const parsed = parseVerifierKey(key);
+    if (!parsed.ok) return { ok: false, problem: `bad witness key: ${parsed.problem}` };
+    if (!/^https?:\/\/\S+$/.test(url))
+      return { ok: false, problem: `"${url.slice(0, 60)}" is not an http(s) URL` };
+    if (peers.some((p) => p.key.name === parsed.value.name))
+      return { ok: false, problem: `witness ${parsed.value.name} is listed twice` };
+    peers.push({ key: parsed.value, url: url.replace(/\/+$/, '') });
+  }
+  return { ok: true, value: peers };
+}
+
+/**
+ * Gathers cosignatures in the background: after each new checkpoint, asks every peer witness,
+ * at most once per interval and never two rounds at once. A round that fails is retried at the
+ * next tick; outcomes go to `onRound` (the app logs them).
+ */
+export class CosigningSchedule {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<CosignOutcome[]> | undefined;
+  private lastAsked = -1;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly witnesses: readonly WitnessEndpoint[],
+    private readonly onRound: (outcomes: CosignOutcome[], size: number) => void = () => undefined,
+  ) {}
+
+  start(intervalMs: number): void {
+    if (this.timer || this.witnesses.length === 0) return;
+    this.timer = setInterval(() => {
+      const latest = this.ledger.latestCheckpoint();
+      if (latest && latest.size !== this.lastAsked) void this.round(latest).catch(() => undefined);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** One round now, for the latest checkpoint (signed now if the log has grown since). */
+  async round(checkpoint?: Checkpoint): Promise<CosignOutcome[]> {
+    if (this.running) await this.running.catch(() => undefined);
+    const cp = checkpoint ?? (await this.ledger.checkpoint());
+    this.running = requestCosignatures(this.ledger, this.witnesses, cp);
+    try {
+      const outcomes = await this.running;
+      // A round where a witness was unreachable is asked again at the next tick.
+      if (outcomes.every((o) => o.ok)) this.lastAsked = cp.size;
+      this.onRound(outcomes, cp.size);
+      return outcomes;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Stops the timer and waits for a round in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
 }

@@ -2,6 +2,7 @@
 export {
   Ledger,
   TILE_LEVEL,
+  logVerifierKey,
   type AppendReceipt,
   type Cadence,
   type InclusionProof,
@@ -49,8 +50,11 @@ export {
 export {
   requestCosignatures,
   postAddCheckpoint,
+  parseWitnessPeers,
+  CosigningSchedule,
   type CosignOutcome,
   type WitnessEndpoint,
+  type WitnessPeer,
 } from './cosigning.js';
 export { auditEventOf, provenanceOf } from './fhir.js';
 export { dataPassport, type DataPassport, type PassportDataset } from './passport.js';

@@ -98,6 +98,10 @@ interface Pending {
 
 type Db = Kysely<LedgerTables>;
 
+/** The note verifier key (`name+hash+base64`) of the log a signing key signs for `origin`. */
+export const logVerifierKey = (origin: string, signingKey: KeyObject | Uint8Array): string =>
+  formatVerifierKey(ed25519NoteSigner(origin, ed25519Signer(signingKey)).key);
+
 export class Ledger {
   readonly alarms: Alarms;
   readonly origin: string;
