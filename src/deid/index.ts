@@ -17,6 +17,7 @@ export * from './privacy/anonymize.js';
 export * from './operators/spec.js';
 export * from './operators/compile.js';
 export * from './profiles.js';
+export * from './grading.js';
 export type { DeidConfig, FieldEntry, FhirRule, SensitiveModel } from './config/types.js';
 export type { DeidPlan, ResolveOptions } from './config/load.js';
 export { parseConfig, resolveConfig, loadConfig, checkOperator } from './config/load.js';

@@ -14,6 +14,8 @@ import type { CellOperator, FreeTextDetector, OperatorEnvironment } from './oper
 import { compileOperator } from './operators/compile.js';
 import type { Tokenizer } from './operators/pseudonym.js';
 import { DENY_ALL_GATE, sivTokenizer } from './operators/pseudonym.js';
+import type { GradedField } from './grading.js';
+import { deriveGradedFields } from './grading.js';
 import { GBT_37964_STEPS, SAFE_HARBOR, SAFE_HARBOR_FHIR_RULES } from './profiles.js';
 import type { AnonymizeResult } from './privacy/anonymize.js';
 import { anonymize } from './privacy/anonymize.js';
@@ -306,6 +308,7 @@ async function runTable(
   const columns = scanned.columns;
   const present = new Set(columns);
   const named = new Set<string>([...plan.fields.keys()]);
+  for (const f of Object.keys(plan.grading?.grades ?? {})) named.add(f);
   if (plan.patientKey) named.add(plan.patientKey);
   for (const q of plan.privacy?.quasiIdentifiers ?? []) named.add(q.name);
   for (const s of plan.privacy?.sensitive ?? []) named.add(s);
@@ -317,7 +320,16 @@ async function runTable(
       { path: `fields.${unknown[0]}` },
     );
   }
-  const unlisted = columns.filter((c) => !plan.fields.has(c) && c !== plan.patientKey);
+  // Grading profiles: columns the profile does not list get operators from their grade.
+  const fields = new Map(plan.fields);
+  let graded: GradedField[] | undefined;
+  if (plan.grading) {
+    const listed = new Set<string>([...fields.keys()]);
+    if (plan.patientKey) listed.add(plan.patientKey);
+    graded = await deriveGradedFields(plan.grading, columns, readRows(options.inputPath, format), listed);
+    for (const g of graded) fields.set(g.name, g.operator);
+  }
+  const unlisted = columns.filter((c) => !fields.has(c) && c !== plan.patientKey);
   if (unlisted.length > 0 && plan.unlisted === 'error') {
     throw deidError(
       `input field${unlisted.length > 1 ? 's' : ''} ${unlisted.map((f) => `"${f}"`).join(', ')} not covered by the profile`,
@@ -326,11 +338,11 @@ async function runTable(
     );
   }
   const ops = new Map<string, CellOperator>();
-  for (const [field, spec] of plan.fields) ops.set(field, compileOperator(spec, env, `fields.${field}`));
+  for (const [field, spec] of fields) ops.set(field, compileOperator(spec, env, `fields.${field}`));
   const dropped = plan.unlisted === 'drop' ? unlisted : [];
   const removed = new Set([
     ...dropped,
-    ...[...plan.fields].filter(([, s]) => s.op === 'redact' && s.remove === true).map(([f]) => f),
+    ...[...fields].filter(([, s]) => s.op === 'redact' && s.remove === true).map(([f]) => f),
   ]);
   const outColumns = columns.filter((c) => !removed.has(c));
 
@@ -389,7 +401,7 @@ async function runTable(
         } else {
           const op = ops.get(c);
           // Kept NDJSON values keep their JSON type; operators work on the text form.
-          value = op === undefined || plan.fields.get(c)?.op === 'keep' ? raw : op(cellText(raw), ctx);
+          value = op === undefined || fields.get(c)?.op === 'keep' ? raw : op(cellText(raw), ctx);
         }
         if (format === 'csv') cells.push(cellText(value));
         else if (value !== undefined && (raw !== undefined || value !== '')) obj[c] = value;
@@ -414,7 +426,7 @@ async function runTable(
     rows: { read, written, suppressed },
     fields: outColumns.map((name) => {
       const q = privacy?.quasiIdentifiers.find((x) => x.name === name);
-      const spec = plan.fields.get(name);
+      const spec = fields.get(name);
       const operator = q
         ? `generalize (${q.hierarchy.name}${anon?.levels ? `, level ${anon.levels[qiIndex.get(name)!]}` : ', local recoding'})`
         : spec
@@ -427,6 +439,20 @@ async function runTable(
     }),
     droppedFields: [...removed],
   };
+  if (plan.grading && graded) {
+    report.grading = {
+      scheme: plan.grading.scheme.id,
+      release: plan.grading.release,
+      fields: graded.map((g) => ({
+        name: g.name,
+        grade: g.grade,
+        gradeSource: g.gradeSource,
+        identifierType: g.identifierType,
+        operator: describe(g.operator as { op: string } & Record<string, unknown>),
+        reason: g.reason,
+      })),
+    };
+  }
   if (privacy && anon && table) {
     report.privacy = {
       criteria: privacy.criteria.map(criterionLabel),

@@ -9,6 +9,8 @@ import type { OperatorSpec } from '../operators/spec.js';
 import { OPERATOR_NAMES, OPERATOR_SCHEMAS } from '../operators/spec.js';
 import type { PrivacyCriterion } from '../privacy/criteria.js';
 import { gbtDirectOperator, gradingFieldSpecs, safeHarborOperator } from '../profiles.js';
+import type { GradingSettings } from '../grading.js';
+import { gradingOperator, schemeFor } from '../grading.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import type { DeidConfig, FhirRule } from './types.js';
 
@@ -40,6 +42,8 @@ export interface DeidPlan {
   };
   /** Fields by GB/T 37964 role, for the report's "identify" step. */
   roles: Record<string, string>;
+  /** Set when operators for unlisted columns come from a grading scheme (resolved per input). */
+  grading?: GradingSettings | undefined;
 }
 
 function keyOf(e: ErrorObject): string {
@@ -139,12 +143,22 @@ export function resolveConfig(config: DeidConfig, options: ResolveOptions = {}):
   const roles: Record<string, string> = {};
   const quasiFromRoles: string[] = [];
   const sensitiveFromRoles: string[] = [];
+  let grading: GradingSettings | undefined;
   if (config.grading) {
     const handling: Record<string, OperatorSpec> = {};
-    for (const [g, spec] of Object.entries(config.grading.handling)) {
+    for (const [g, spec] of Object.entries(config.grading.handling ?? {})) {
       handling[g] = checkOperator(spec, `grading.handling.${g}`);
     }
-    for (const [f, spec] of gradingFieldSpecs(handling, config.grading.grades ?? {})) fields.set(f, spec);
+    const grades = config.grading.grades ?? {};
+    if (config.grading.scheme === undefined) {
+      for (const [f, spec] of gradingFieldSpecs(handling, grades)) fields.set(f, spec);
+    } else {
+      const scheme = schemeFor(config.grading.scheme, 'grading.scheme');
+      grading = { scheme, release: config.grading.release ?? 'large', handling, grades };
+      // Unknown grades fail now, before any input is read.
+      for (const g of Object.keys(handling)) gradingOperator(grading, g, 'none', `grading.handling.${g}`);
+      for (const [f, g] of Object.entries(grades)) gradingOperator(grading, g, 'none', `grading.grades.${f}`);
+    }
   }
   for (const [field, entry] of Object.entries(config.fields ?? {})) {
     const path = `fields.${field}`;
@@ -162,7 +176,7 @@ export function resolveConfig(config: DeidConfig, options: ResolveOptions = {}):
         if (entry.role === 'sensitive') sensitiveFromRoles.push(field);
       }
     } else if ('grade' in entry) {
-      const spec = config.grading?.handling[entry.grade];
+      const spec = config.grading?.handling?.[entry.grade];
       if (spec === undefined) {
         throw deidError(
           `${path}.grade: no handling for grade "${entry.grade}" under grading.handling`,
@@ -200,6 +214,7 @@ export function resolveConfig(config: DeidConfig, options: ResolveOptions = {}):
     hierarchies,
     keys: { project: config.keys?.project, tokens: config.keys?.tokens },
     roles,
+    grading,
   };
 
   const privacy = config.privacy;

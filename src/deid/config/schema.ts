@@ -34,9 +34,12 @@ export const CONFIG_SCHEMA = {
     fields: { type: 'object', additionalProperties: { type: 'object' } },
     grading: {
       type: 'object',
-      required: ['handling'],
       additionalProperties: false,
+      // Without a scheme to derive operators from, the profile must say what each grade gets.
+      anyOf: [{ required: ['scheme'] }, { required: ['handling'] }],
       properties: {
+        scheme: { type: 'string', minLength: 1 },
+        release: { enum: ['minimal', 'small', 'medium', 'large', 'public'] },
         handling: { type: 'object', additionalProperties: { type: 'object' } },
         grades: { type: 'object', additionalProperties: { type: 'string' } },
       },

@@ -33,7 +33,18 @@ export interface DeidConfig {
   unlisted?: 'error' | 'keep' | 'drop';
   hierarchies?: Record<string, { csv?: string; builtin?: 'age' | 'date' | 'division' | 'zip' | 'flat' }>;
   fields?: Record<string, FieldEntry>;
-  grading?: { handling: Record<string, OperatorSpec>; grades?: Record<string, string> };
+  /**
+   * Profiles from a grading scheme. With `scheme`, columns the profile does not list are graded
+   * by discovery and get operators from their grade and identifier type for a release to
+   * `release` (default `large`); `handling` overrides per grade, `grades` sets grades by hand.
+   * Without `scheme`, `handling` and `grades` say everything.
+   */
+  grading?: {
+    scheme?: string;
+    release?: 'minimal' | 'small' | 'medium' | 'large' | 'public';
+    handling?: Record<string, OperatorSpec>;
+    grades?: Record<string, string>;
+  };
   fhir?: { rules?: (Omit<FhirRule, 'operator'> & (OperatorSpec | { identifier: string }))[] };
   privacy?: {
     k?: number;

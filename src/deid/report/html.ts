@@ -114,6 +114,23 @@ export function renderReportHtml(report: DeidReport): string {
       ),
     );
   }
+  if (report.grading) {
+    const g = report.grading;
+    parts.push(h2('分级派生的处理', 'Handling derived from grades'));
+    parts.push(`<p>分级方案 Scheme: ${esc(g.scheme)}；发布范围 Release: ${esc(g.release)}</p>`);
+    parts.push(
+      table(
+        ['字段 Field', '级别 Grade', '标识类型 Identifier type', '算子 Operator', '依据 Reason'],
+        g.fields.map((f) => [
+          f.name,
+          `${f.grade} (${f.gradeSource === 'profile' ? '配置 profile' : '发现 discovered'})`,
+          f.identifierType,
+          f.operator,
+          f.reason,
+        ]),
+      ),
+    );
+  }
   if (report.fhir) {
     parts.push(h2('FHIR 资源规则', 'FHIR rules'));
     parts.push(`<p>资源数 Resources: ${num(report.fhir.resources)}</p>`);

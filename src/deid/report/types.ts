@@ -29,6 +29,19 @@ export interface DeidReport {
   };
   /** GB/T 37964-2019 process, step by step. */
   process?: { step: string; zh: string; en: string; detail: string }[];
+  /** Grading profile: each column's grade (set or discovered), identifier type and handling. */
+  grading?: {
+    scheme: string;
+    release: string;
+    fields: {
+      name: string;
+      grade: string;
+      gradeSource: 'profile' | 'discovery';
+      identifierType: string;
+      operator: string;
+      reason: string;
+    }[];
+  };
   /** HIPAA Safe Harbor: which of the 18 identifiers the profile covers and how. */
   safeHarbor?: { n: number; identifier: string; en: string; zh: string; covered: string[] }[];
 }
