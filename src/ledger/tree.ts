@@ -82,6 +82,20 @@ export class CompactTree {
   }
 
   /**
+   * `append` without staging: for rebuilding a tree from stored leaves (verification), where
+   * there is no transaction to wait for and the per-leaf arrays of `stage` would dominate.
+   */
+  appendLeaf(leaf: Uint8Array): void {
+    this.tail.push(leaf);
+    this.count++;
+    if (this.tail.length === this.tileSize) {
+      const hash = subtreeHash(this.tail);
+      this.tail = [];
+      this.pushBase(hash);
+    }
+  }
+
+  /**
    * Computes what appending `leaves` would change without changing anything: the base nodes
    * they complete (stored in the same transaction as the leaves), and `commit` to apply it once
    * that transaction has committed.
