@@ -183,11 +183,12 @@ for (const { dialect, skip } of testDialects()) {
     test('errors under /fhir are OperationOutcomes', async () => {
       const ts = await startTestSystem(dialect);
       try {
+        // Unauthenticated: the auth hook answers before any route, as an OperationOutcome too.
         const res = await ts.app.inject('/fhir/Nothing/1');
-        assert.equal(res.statusCode, 404);
+        assert.equal(res.statusCode, 401);
         assert.match(String(res.headers['content-type']), /application\/fhir\+json/);
         assert.equal(res.json().resourceType, 'OperationOutcome');
-        assert.equal(res.json().issue[0].code, 'not-found');
+        assert.equal(res.json().issue[0].code, 'login');
       } finally {
         await ts.dispose();
       }

@@ -1,3 +1,6 @@
 export { buildServer, type RouteModule, type ServerDeps } from './server.js';
+export { ledgerRoutes, type LedgerRouteDeps } from './routes/ledger.js';
 export { toCustodiaError, toOperationOutcome, toProblem, type Problem } from './problem.js';
 export { LOG_REDACT_PATHS } from './plugins/logging.js';
+export { fhirRoutes, access, type FhirDeps } from './routes/fhir.js';
+export { patientIndexRoutes } from './routes/patient-index.js';

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { BUILT_IN_SCHEMES } from '../classify/index.js';
 import { CustodiaError } from '../core/index.js';
+import { formatVerifierKey, parseVerifierKey, parseWitnessPeers } from '../ledger/index.js';
 
 export type NodeRole = 'hub' | 'node';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -25,6 +27,18 @@ export interface Config {
   masterKeyFile: string;
   /** Passwords for the demo users; random when unset. Never logged. */
   demoPassword: string | undefined;
+  /** The tenant's grading scheme (分级方案): labels and grades every stored resource. */
+  gradingScheme: string;
+  /** The audit log's checkpoint origin (its name for ever); default `<public host>/custodia/<tenant>`. */
+  ledgerOrigin: string;
+  /** Peer witnesses this log asks to cosign its checkpoints: note verifier key and URL prefix. */
+  ledgerWitnesses: { key: string; url: string }[];
+  /** Cosignatures that make a checkpoint the consortium's agreed state; default a majority of the witnesses. */
+  ledgerQuorum: number;
+  /** Note verifier keys of the other institutions' logs this node's witness cosigns. */
+  ledgerWitnessFor: string[];
+  /** Sign a checkpoint at most this often while entries arrive (also every 1000 entries). */
+  ledgerCheckpointMs: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -116,11 +130,54 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     allowed: 'a file path',
     parse: nonEmpty,
   },
+  gradingScheme: {
+    key: 'gradingScheme',
+    env: 'CUSTODIA_GRADING_SCHEME',
+    allowed: BUILT_IN_SCHEMES.join(', '),
+    parse: (r) => BUILT_IN_SCHEMES.find((id) => id === r.trim()),
+  },
   demoPassword: {
     key: 'demoPassword',
     env: 'CUSTODIA_DEMO_PASSWORD',
     allowed: 'a password of at least 12 characters',
     parse: (r) => (r.length >= 12 ? r : undefined),
+  },
+  ledgerOrigin: {
+    key: 'ledgerOrigin',
+    env: 'CUSTODIA_LEDGER_ORIGIN',
+    allowed: 'a schema-less URL-like name without spaces or "+", e.g. audit.hospital-a.example/custodia',
+    parse: (r) => (/^[A-Za-z0-9][^\s+]{0,254}$/.test(r.trim()) ? r.trim() : undefined),
+  },
+  ledgerWitnesses: {
+    key: 'ledgerWitnesses',
+    env: 'CUSTODIA_LEDGER_WITNESSES',
+    allowed:
+      '"<witness verifier key> <url>" entries separated by commas (the url is the peer\'s /ledger/witness)',
+    parse: (r) => {
+      const peers = parseWitnessPeers(r);
+      return peers.ok ? peers.value.map((p) => ({ key: formatVerifierKey(p.key), url: p.url })) : undefined;
+    },
+  },
+  ledgerQuorum: {
+    key: 'ledgerQuorum',
+    env: 'CUSTODIA_LEDGER_QUORUM',
+    allowed: 'an integer from 0 to 100 (at most the number of witnesses)',
+    parse: integer(0, 100),
+  },
+  ledgerWitnessFor: {
+    key: 'ledgerWitnessFor',
+    env: 'CUSTODIA_LEDGER_WITNESS_FOR',
+    allowed: 'log verifier keys (name+hash+base64) separated by commas',
+    parse: (r) => {
+      const keys = r.split(/[,\s]+/).filter(Boolean);
+      return keys.every((k) => parseVerifierKey(k).ok) ? keys : undefined;
+    },
+  },
+  ledgerCheckpointMs: {
+    key: 'ledgerCheckpointMs',
+    env: 'CUSTODIA_LEDGER_CHECKPOINT_MS',
+    allowed: 'milliseconds, 10 to 3600000',
+    parse: integer(10, 3_600_000),
   },
 };
 
@@ -177,16 +234,24 @@ export function loadConfig(
   const dataDir = resolve(cwd, (values.dataDir as string | undefined) ?? './data');
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   const port = (values.port as number | undefined) ?? 8080;
+  const publicUrl =
+    (values.publicUrl as string | undefined) ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const tenant = (values.tenant as string | undefined) ?? 'default';
+  const witnesses = (values.ledgerWitnesses as Config['ledgerWitnesses'] | undefined) ?? [];
+  const quorum =
+    (values.ledgerQuorum as number | undefined) ??
+    Math.floor(witnesses.length / 2) + (witnesses.length > 0 ? 1 : 0);
+  if (quorum > witnesses.length)
+    throw invalid('ledgerQuorum', 'configuration', `at most the ${witnesses.length} configured witnesses`);
   return {
     role: (values.role as NodeRole | undefined) ?? 'hub',
     dataDir,
     host,
     port,
     databaseUrl: values.databaseUrl as string | undefined,
-    tenant: (values.tenant as string | undefined) ?? 'default',
+    tenant,
     logLevel: (values.logLevel as LogLevel | undefined) ?? 'info',
-    publicUrl:
-      (values.publicUrl as string | undefined) ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    publicUrl,
     accessTokenTtlSeconds: (values.accessTokenTtlSeconds as number | undefined) ?? 900,
     refreshTokenTtlSeconds: (values.refreshTokenTtlSeconds as number | undefined) ?? 43_200,
     bodyLimitBytes: (values.bodyLimitBytes as number | undefined) ?? 16 * 1024 * 1024,
@@ -196,6 +261,13 @@ export function loadConfig(
       (values.masterKeyFile as string | undefined) ?? resolve(dataDir, 'master.key'),
     ),
     demoPassword: values.demoPassword as string | undefined,
+    gradingScheme: (values.gradingScheme as string | undefined) ?? 'seed-3-grade',
+    ledgerOrigin:
+      (values.ledgerOrigin as string | undefined) ?? `${new URL(publicUrl).host}/custodia/${tenant}`,
+    ledgerWitnesses: witnesses,
+    ledgerQuorum: quorum,
+    ledgerWitnessFor: (values.ledgerWitnessFor as string[] | undefined) ?? [],
+    ledgerCheckpointMs: (values.ledgerCheckpointMs as number | undefined) ?? 1000,
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OrgId } from '../core/index.js';
 import type { OrganizationType, Role } from '../identity/index.js';
+import { seedDemoPatients } from './demo-data.js';
 import type { System } from './system.js';
 
 /** The demo region: a regional platform, three hospitals, a research institute and a regulator. */
@@ -128,6 +129,14 @@ export async function seedDemo(system: System): Promise<DemoLogin[]> {
     const org = existing ?? (await directory.createOrganization(tenantId, o));
     orgIds.set(o.key, org.id);
   }
+  const hospitals = ORGANIZATIONS.filter((o) => o.type === 'hospital').map((o) => ({
+    id: o.key,
+    name: o.name,
+    nameZh: o.nameZh,
+    divisionCode: o.divisionCode,
+    orgId: orgIds.get(o.key)!,
+  }));
+  const { demoPatientRef } = await seedDemoPatients(system, hospitals);
   const logins: DemoLogin[] = [];
   for (const u of USERS) {
     const password = system.config.demoPassword ?? randomBytes(12).toString('base64url');
@@ -143,6 +152,7 @@ export async function seedDemo(system: System): Promise<DemoLogin[]> {
         department: u.department ?? null,
         qualifications: u.licence ? [{ type: 'practising-licence', value: u.licence }] : [],
         password,
+        ...(u.roles.includes('patient') && demoPatientRef ? { patientRef: demoPatientRef } : {}),
       });
     }
     logins.push({

@@ -4,7 +4,7 @@ import { describeConfig, loadConfig } from './config.js';
 import { seedDemo, type DemoLogin } from './demo.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
-import { ALL_MIGRATIONS, openDatabase, openSystem } from './system.js';
+import { ALL_MIGRATIONS, openDatabase, openLedgerStore, openSystem } from './system.js';
 import { VERSION } from './version.js';
 
 const load = (configFile: string | undefined) => loadConfig(process.env, configFile ? { configFile } : {});
@@ -48,6 +48,15 @@ export const runtime: Runtime = {
       return await work(system);
     } finally {
       await system.close();
+    }
+  },
+
+  async withLedgerStore(configFile, work) {
+    const ledger = await openLedgerStore(load(configFile));
+    try {
+      return await work(ledger);
+    } finally {
+      await ledger.close();
     }
   },
 

@@ -1,21 +1,61 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildServer } from '../api/index.js';
-import type { System } from './system.js';
+import { buildServer, fhirRoutes, ledgerRoutes, patientIndexRoutes } from '../api/index.js';
+import { CosigningSchedule } from '../ledger/index.js';
+import { witnessPeers, type System } from './system.js';
 import { VERSION } from './version.js';
 
 /** The HTTP server over an open system, with every module's routes. */
-export function createServer(system: System, logger: Logger): Promise<FastifyInstance> {
+export async function createServer(system: System, logger: Logger): Promise<FastifyInstance> {
   const { config } = system;
-  return buildServer({
-    logger,
-    store: system.store,
-    directory: system.directory,
-    authenticator: system.authenticator,
-    tenantId: system.tenantId,
-    version: VERSION,
-    role: config.role,
-    publicUrl: config.publicUrl,
-    bodyLimitBytes: config.bodyLimitBytes,
+  const witnesses = witnessPeers(config);
+  // Cosignatures are gathered by the serving process only (CLI commands open the ledger too).
+  const cosigning = new CosigningSchedule(system.ledger, witnesses, (outcomes, size) => {
+    for (const o of outcomes.filter((x) => !x.ok))
+      logger.warn(
+        { event: 'ledger-cosign', witness: o.witness, size, problem: o.ok ? '' : o.problem },
+        'cosigning failed',
+      );
   });
+  // Alarms carry checkpoints and hashes as evidence, never PHI: safe to log in full.
+  const unsubscribe = system.ledgerAlarms.on((alarm) =>
+    logger.error({ event: 'ledger-alarm', ...alarm }, 'ledger alarm'),
+  );
+  const app = await buildServer(
+    {
+      logger,
+      store: system.store,
+      directory: system.directory,
+      authenticator: system.authenticator,
+      tenantId: system.tenantId,
+      version: VERSION,
+      role: config.role,
+      publicUrl: config.publicUrl,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    [
+      (app) =>
+        fhirRoutes(app, {
+          guard: system.guard,
+          registry: system.records.registry,
+          publicUrl: config.publicUrl,
+          version: VERSION,
+        }),
+      (app) => patientIndexRoutes(app, { guard: system.guard }),
+      ledgerRoutes({
+        ledger: system.ledger,
+        witness: system.witness,
+        witnesses: witnesses,
+        quorum: config.ledgerQuorum,
+        alarms: system.ledgerAlarms,
+        cosign: () => cosigning.round(),
+      }),
+    ],
+  );
+  cosigning.start(Math.max(1000, config.ledgerCheckpointMs));
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await cosigning.stop();
+  });
+  return app;
 }

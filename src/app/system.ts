@@ -1,8 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
 import { catalogMigrations } from '../catalog/index.js';
 import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
-import { ledgerMigrations } from '../ledger/index.js';
+import {
+  Alarms,
+  Ledger,
+  StoredWitnessState,
+  Witness,
+  ledgerMigrations,
+  parseVerifierKey,
+  parseWitnessPeers,
+  type LedgerOptions,
+  type WitnessPeer,
+} from '../ledger/index.js';
+import type { LedgerStoreContext } from '../cli/index.js';
 import {
   AccessTokens,
   Authenticator,
@@ -10,6 +22,9 @@ import {
   identityMigrations,
   type LoginOutcome,
 } from '../identity/index.js';
+import { getScheme } from '../classify/index.js';
+import { Guard } from '../guard/index.js';
+import { Records, recordsMigrations } from '../records/index.js';
 import { migrateToLatest, openStore, type Migration, type Store } from '../store/index.js';
 import type { Config } from './config.js';
 
@@ -19,6 +34,7 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...cryptoMigrations,
   ...catalogMigrations,
   ...ledgerMigrations,
+  ...recordsMigrations,
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 /** The wired modules of one Custodia process: what the server and the CLI commands work with. */
@@ -30,6 +46,16 @@ export interface System {
   keys: KeyProvider;
   directory: Directory;
   authenticator: Authenticator;
+  /** The tenant's audit and provenance log (tamper-evident, signed checkpoints). */
+  ledger: Ledger;
+  /** This node's witness of other institutions' logs (configured by ledgerWitnessFor). */
+  witness: Witness;
+  /** Alarms of the ledger and the witness (split views, bad checkpoints, tampering). */
+  ledgerAlarms: Alarms;
+  /** The clinical store. Only `guard` reads it. */
+  records: Records;
+  /** THE enforcement pipeline every path to clinical data goes through. */
+  guard: Guard;
   /** Migrations this open applied (empty when the schema was up to date or migrate was off). */
   appliedMigrations: string[];
   close(): Promise<void>;
@@ -51,26 +77,59 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
   try {
     const appliedMigrations =
       options.migrate === false ? [] : (await migrateToLatest(store, ALL_MIGRATIONS)).applied;
-    const keys = await LocalKeyring.open({
-      dataDir: config.dataDir,
-      masterKeyFile: config.masterKeyFile,
-      env: { CUSTODIA_MASTER_KEY: config.masterKey },
-    });
+    const keys = await openKeys(config);
     const signingKey = await keys.signingKey('access-token');
     const tokens = new AccessTokens(signingKey, config.publicUrl, config.accessTokenTtlSeconds, clock);
     const directory = new Directory(store, clock);
     const logger = options.logger;
-    const authenticator = new Authenticator(store, directory, tokens, clock, {
+    const ledgerAlarms = new Alarms();
+    const ledger = await Ledger.open(store, {
+      ...(await ledgerOptions(config, keys, clock)),
+      alarms: ledgerAlarms,
+    });
+    const witness = await openWitness(config, store, keys, clock, ledgerAlarms);
+    const loginAudit = new AsyncLocalStorage<{ appended?: Promise<unknown> }>();
+    const authenticator = new (class extends Authenticator {
+      // The login entry is durable before the answer: a success that cannot be recorded fails.
+      override login(...args: Parameters<Authenticator['login']>) {
+        const slot: { appended?: Promise<unknown> } = {};
+        return loginAudit.run(slot, async () => {
+          try {
+            const pair = await super.login(...args);
+            await slot.appended;
+            return pair;
+          } catch (error) {
+            await slot.appended?.catch((e: unknown) =>
+              logger?.error({ err: e }, 'could not record a failed login in the ledger'),
+            );
+            throw error;
+          }
+        });
+      }
+    })(store, directory, tokens, clock, {
       refreshTtlSeconds: config.refreshTokenTtlSeconds,
-      onLogin: (_tenant, outcome: LoginOutcome) =>
+      onLogin: (tenant, outcome: LoginOutcome) => {
         logger?.info(
           outcome.outcome === 'success'
             ? { event: 'login', outcome: 'success', user: outcome.user.id }
             : { event: 'login', outcome: 'failure', reason: outcome.reason },
           'login',
-        ),
+        );
+        const slot = loginAudit.getStore();
+        const appended = recordLogin(ledger, directory, tenant, outcome, clock);
+        if (slot) slot.appended = appended;
+        else appended.catch((e: unknown) => logger?.error({ err: e }, 'could not record a login'));
+      },
     });
     await authenticator.loadRevocations();
+    const records = await Records.open({
+      store,
+      tenant: tenantId,
+      keys,
+      scheme: getScheme(config.gradingScheme),
+      clock,
+    });
+    const guard = await Guard.create({ records, ledger, keys, tenant: tenantId, clock });
     return {
       config,
       tenantId,
@@ -79,8 +138,16 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       keys,
       directory,
       authenticator,
+      ledger,
+      witness,
+      ledgerAlarms,
+      records,
+      guard,
       appliedMigrations,
-      close: () => store.close(),
+      close: async () => {
+        await ledger.close();
+        await store.close();
+      },
     };
   } catch (e) {
     await store.close();
@@ -101,4 +168,103 @@ export async function openDatabase(config: Config): Promise<Store> {
       cause: e,
     });
   }
+}
+
+/** The ledger's checkpoint origin: `ledgerOrigin`, by default e.g. `127.0.0.1:8080/custodia/default`. */
+export function ledgerOrigin(config: Config): string {
+  return config.ledgerOrigin;
+}
+
+/** The configured peer witnesses with their keys parsed (validated when the config was loaded). */
+export function witnessPeers(config: Config): WitnessPeer[] {
+  const peers = parseWitnessPeers(config.ledgerWitnesses.map((w) => `${w.key} ${w.url}`).join(','));
+  if (!peers.ok)
+    throw new CustodiaError('invalid-config', `ledgerWitnesses: ${peers.problem}`, { zh: '见证者配置无效' });
+  return peers.value;
+}
+
+const openKeys = (config: Config) =>
+  LocalKeyring.open({
+    dataDir: config.dataDir,
+    masterKeyFile: config.masterKeyFile,
+    env: { CUSTODIA_MASTER_KEY: config.masterKey },
+  });
+
+/**
+ * The ledger's store and keys without the rest of the system and without the log writer: what
+ * `custodia ledger verify` needs, and it must work on a log too damaged to open for appending.
+ */
+export async function openLedgerStore(
+  config: Config,
+): Promise<LedgerStoreContext & { close(): Promise<void> }> {
+  const store = await openDatabase(config);
+  try {
+    const options = await ledgerOptions(config, await openKeys(config));
+    return {
+      store,
+      options,
+      witnesses: witnessPeers(config),
+      quorum: config.ledgerQuorum,
+      close: () => store.close(),
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/** How the tenant's log is opened: by the system, and by `custodia ledger` without the rest. */
+export async function ledgerOptions(config: Config, keys: KeyProvider, clock: Clock = systemClock) {
+  return {
+    tenantId: config.tenant,
+    origin: ledgerOrigin(config),
+    signingKey: (await keys.signingKey('ledger')).privateKey,
+    cadence: { everyMs: config.ledgerCheckpointMs },
+    clock,
+  } satisfies LedgerOptions;
+}
+
+async function openWitness(config: Config, store: Store, keys: KeyProvider, clock: Clock, alarms: Alarms) {
+  const name = `${ledgerOrigin(config)}/witness`;
+  return new Witness({
+    name,
+    signingKey: (await keys.signingKey('ledger-witness')).privateKey,
+    logs: config.ledgerWitnessFor.map((text) => {
+      const key = parseVerifierKey(text);
+      if (!key.ok)
+        throw new CustodiaError('invalid-config', `ledgerWitnessFor: ${key.problem}`, {
+          zh: '见证日志公钥无效',
+        });
+      // A log's note key is named after its origin (C2SP tlog-checkpoint).
+      return { origin: key.value.name, keys: [key.value] };
+    }),
+    state: new StoredWitnessState(store, config.tenant, name, clock),
+    clock,
+    alarms,
+  });
+}
+
+/**
+ * A login attempt as a ledger entry: the user's id (or `anonymous` when the name matches no one),
+ * never the name typed or the password.
+ */
+async function recordLogin(
+  ledger: Ledger,
+  directory: Directory,
+  tenantId: TenantId,
+  outcome: LoginOutcome,
+  clock: Clock,
+): Promise<unknown> {
+  const user =
+    outcome.outcome === 'success' ? outcome.user : await directory.findUser(tenantId, outcome.username);
+  return ledger.append({
+    kind: 'login',
+    actor: user?.id ?? 'anonymous',
+    organization: user?.orgId ?? 'unknown',
+    action: 'auth.login',
+    targets: [],
+    decision: outcome.outcome === 'success' ? 'permit' : 'deny',
+    reason: outcome.outcome === 'success' ? 'password verified' : outcome.reason,
+    time: clock.now(),
+  });
 }

@@ -10,7 +10,11 @@ export interface Coding {
 export interface FhirResource {
   resourceType: string;
   id?: string;
-  meta?: { security?: Coding[]; [key: string]: unknown };
+  meta?: {
+    security?: Coding[] | undefined;
+    versionId?: string | undefined;
+    lastUpdated?: string | undefined;
+  };
   [key: string]: unknown;
 }
 

@@ -1,2 +1,2 @@
 export { buildProgram, runProgram, EXIT } from './program.js';
-export type { CommandContext, Runtime } from './runtime.js';
+export type { CommandContext, LedgerStoreContext, Runtime } from './runtime.js';

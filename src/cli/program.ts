@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { CustodiaError, isCustodiaError, type OrgId } from '../core/index.js';
 import { ORGANIZATION_TYPES, ROLES, type Qualification } from '../identity/index.js';
 import { addDeidCommand } from './deid-command.js';
+import { addLedgerCommand } from './ledger-command.js';
+import { addRecordsCommands } from './records-command.js';
 import type { Runtime } from './runtime.js';
 
 /** Exit codes: 0 done, 1 failed, 2 wrong usage, 3 bad configuration, 4 a dependency (database) unavailable. */
@@ -155,6 +157,8 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
     });
 
   addDeidCommand(program, out);
+  addLedgerCommand(program, rt, out);
+  addRecordsCommands(program, rt, configFile, out);
 
   return program;
 }

@@ -1,12 +1,26 @@
 import type { TenantId } from '../core/index.js';
 import type { Authenticator, Directory } from '../identity/index.js';
-import type { MigrationReport } from '../store/index.js';
+import type { Guard } from '../guard/index.js';
+import type { Ledger, LedgerOptions, WitnessPeer } from '../ledger/index.js';
+import type { MigrationReport, Store } from '../store/index.js';
 
 /** What a command may work with once the system is open. */
 export interface CommandContext {
   tenantId: TenantId;
   directory: Directory;
   authenticator: Authenticator;
+  ledger: Ledger;
+  guard: Guard;
+  config: { publicUrl: string };
+}
+
+/** The tenant's ledger as stored, for verification: no writer is opened until a command asks. */
+export interface LedgerStoreContext {
+  store: Store;
+  /** What `Ledger.open` needs: tenant, origin, signing key, cadence. */
+  options: LedgerOptions;
+  witnesses: WitnessPeer[];
+  quorum: number;
 }
 
 /**
@@ -24,4 +38,9 @@ export interface Runtime {
   /** Starts the server and resolves when it has stopped (after SIGINT/SIGTERM). */
   serve(configFile: string | undefined, options: { demo: boolean }): Promise<void>;
   withContext<T>(configFile: string | undefined, work: (ctx: CommandContext) => Promise<T>): Promise<T>;
+  /** Opens only the ledger's store and keys (a damaged log must still be examinable). */
+  withLedgerStore<T>(
+    configFile: string | undefined,
+    work: (ctx: LedgerStoreContext) => Promise<T>,
+  ): Promise<T>;
 }

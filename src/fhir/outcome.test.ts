@@ -105,6 +105,7 @@ describe('capabilityStatement', () => {
       'category',
       'code',
       'date',
+      'identifier',
       'patient',
     ]);
     assert.deepEqual(

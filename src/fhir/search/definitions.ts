@@ -157,7 +157,7 @@ const PERSON_NAME_DOC =
   'A name part or the whole name, normalized (case, accents, spacing, punctuation) and matched exactly through a keyed blind index: 张三, 张, maria, "maria medina". Prefix and substring matching are not possible on blind indexes.';
 
 /** The search parameters of each supported type, beyond COMMON_PARAMS. */
-export const TYPE_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
+const OWN_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
   Patient: [
     identifierParam('Patient', `${R4}Patient-identifier`),
     nameParam('Patient', `${R4}Patient-name`, PERSON_NAME_DOC),
@@ -361,3 +361,33 @@ export const TYPE_PARAMS: Readonly<Record<string, readonly SearchParamDefinition
     ),
   ],
 };
+
+/**
+ * Types whose business identifiers R4 makes searchable (clinical-identifier, Claim-identifier,
+ * ExplanationOfBenefit-identifier): conditional creates on them make re-imports idempotent.
+ */
+const IDENTIFIED: Readonly<Record<string, string>> = {
+  Encounter: 'clinical-identifier',
+  Condition: 'clinical-identifier',
+  Observation: 'clinical-identifier',
+  Procedure: 'clinical-identifier',
+  MedicationRequest: 'clinical-identifier',
+  MedicationStatement: 'clinical-identifier',
+  DiagnosticReport: 'clinical-identifier',
+  AllergyIntolerance: 'clinical-identifier',
+  Immunization: 'clinical-identifier',
+  DocumentReference: 'clinical-identifier',
+  CarePlan: 'clinical-identifier',
+  Goal: 'clinical-identifier',
+  ImagingStudy: 'clinical-identifier',
+  Consent: 'clinical-identifier',
+  Claim: 'Claim-identifier',
+  ExplanationOfBenefit: 'ExplanationOfBenefit-identifier',
+};
+
+export const TYPE_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = Object.fromEntries(
+  Object.entries(OWN_PARAMS).map(([type, params]) => [
+    type,
+    IDENTIFIED[type] === undefined ? params : [...params, identifierParam(type, `${R4}${IDENTIFIED[type]}`)],
+  ]),
+);

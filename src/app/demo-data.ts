@@ -1,0 +1,71 @@
+import type { OrgId, TenantId, UserId } from '../core/index.js';
+import type { Principal } from '../identity/index.js';
+import { generateRegion, type HospitalSpec, type RegionManifest } from '../synth/index.js';
+import type { System } from './system.js';
+
+export interface DemoHospital extends HospitalSpec {
+  orgId: OrgId;
+}
+
+export interface DemoPatients {
+  /** Resources written (0 when the demo data was there already). */
+  written: number;
+  /** The stored Patient id of the person the demo patient logs in as, when known. */
+  demoPatientRef: string | undefined;
+}
+
+/** The demo's own service principal: it writes each hospital's records as that hospital. */
+const seeder = (tenantId: TenantId, orgId: OrgId): Principal => ({
+  tenantId,
+  userId: 'system:demo-seed' as UserId,
+  username: 'demo-seed',
+  kind: 'service',
+  orgId,
+  roles: ['data-steward'],
+  qualifications: [],
+  department: null,
+  patientRef: null,
+  credentialId: 'demo-seed',
+  purposeOfUse: null,
+});
+
+export const DEMO_PATIENT_COUNT = 240;
+
+/**
+ * Loads the demo region's patients, made by the project's own generator (deterministic: the same
+ * people at every fresh start): Chinese patients with valid resident IDs and some English ones,
+ * spread over the three demo hospitals, some at two of them (the patient index links those).
+ * Each hospital's records are written through guard as that hospital, like any import.
+ */
+export async function seedDemoPatients(
+  system: System,
+  hospitals: readonly DemoHospital[],
+): Promise<DemoPatients> {
+  const first = hospitals[0]!;
+  const region = generateRegion({ seed: 'custodia-demo', patients: DEMO_PATIENT_COUNT, hospitals });
+  const demoPatient = pickDemoPatient(region.manifest, first.id);
+  if (!demoPatient) throw new Error('the demo generator made no patient at the first hospital');
+  const existing = await system.records.sourceIdOf(first.orgId, 'Patient', demoPatient);
+  if (existing !== undefined) return { written: 0, demoPatientRef: `Patient/${existing}` };
+  let written = 0;
+  const baseUrl = `${system.config.publicUrl}/fhir`;
+  for (const hospital of hospitals) {
+    const generated = region.hospitals.find((h) => h.id === hospital.id)!;
+    const access = { principal: seeder(system.tenantId, hospital.orgId) };
+    for (const bundle of [generated.directoryBundle, ...generated.bundles]) {
+      const response = await system.guard.bundle(access, bundle, { baseUrl });
+      written += (response.entry ?? []).filter((e) => e.response?.status.startsWith('201')).length;
+    }
+  }
+  const stored = await system.records.sourceIdOf(first.orgId, 'Patient', demoPatient);
+  return { written, demoPatientRef: stored === undefined ? undefined : `Patient/${stored}` };
+}
+
+/** A patient of the first hospital who is also seen at a second one, so the demo shows the index. */
+function pickDemoPatient(manifest: RegionManifest, hospitalId: string): string | undefined {
+  const shared = manifest.patients.find(
+    (p) => p.kind === 'zh' && p.hospitals.length > 1 && p.hospitals[0]!.hospitalId === hospitalId,
+  );
+  const any = manifest.patients.find((p) => p.hospitals.some((h) => h.hospitalId === hospitalId));
+  return (shared ?? any)?.hospitals.find((h) => h.hospitalId === hospitalId)?.patientId;
+}

@@ -1,0 +1,73 @@
+import type { Principal, Role } from '../identity/index.js';
+
+/** What guard decided, with the reason a person can read (en and zh). */
+export type Decision =
+  { permit: true; reason: string } | { permit: false; code: DenyCode; reason: string; zh: string };
+
+export type DenyCode = 'not-staff' | 'other-organization' | 'not-own-record' | 'may-not-write';
+
+/** Roles that look after patients' records in their organization (and its service accounts). */
+const STAFF: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin', 'privacy-officer']);
+/** Roles that may add or change clinical records for their organization. */
+const WRITERS: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin']);
+
+const isStaff = (p: Principal) => p.kind === 'service' || p.roles.some((r) => STAFF.has(r));
+
+/** The resource facts the default policy looks at (no body: decided before anything is decrypted). */
+export interface ResourceFacts {
+  orgId: string;
+  patientKey: string;
+}
+
+/**
+ * The default read policy until the policy module (Cedar, consent, purpose) replaces it: staff
+ * of the organization that holds a record may read it; a patient may read their own record;
+ * everyone else is denied, with a reason.
+ */
+export function decideRead(principal: Principal, facts: ResourceFacts): Decision {
+  if (principal.patientRef !== null && principal.roles.includes('patient')) {
+    return patientIdOf(principal.patientRef) === facts.patientKey
+      ? { permit: true, reason: 'own-record' }
+      : {
+          permit: false,
+          code: 'not-own-record',
+          reason: 'a patient may read only their own records',
+          zh: '患者只能查看本人的记录',
+        };
+  }
+  if (!isStaff(principal))
+    return {
+      permit: false,
+      code: 'not-staff',
+      reason: 'only staff of the organization that holds a record may read it',
+      zh: '只有持有该记录的机构的工作人员可以查看',
+    };
+  return principal.orgId === facts.orgId
+    ? { permit: true, reason: 'staff-of-owning-organization' }
+    : {
+        permit: false,
+        code: 'other-organization',
+        reason: 'the record belongs to another organization',
+        zh: '该记录属于其他机构',
+      };
+}
+
+/** Who may write clinical records for their own organization. */
+export function decideWrite(principal: Principal): Decision {
+  if (principal.kind === 'service' || principal.roles.some((r) => WRITERS.has(r)))
+    return { permit: true, reason: 'writer-of-own-organization' };
+  return {
+    permit: false,
+    code: 'may-not-write',
+    reason: 'this role may not add or change clinical records',
+    zh: '该角色不能新增或修改临床记录',
+  };
+}
+
+/** The organizations whose records a search by this principal may return (guard filters, never leaks). */
+export function readableOrganizations(principal: Principal): readonly string[] {
+  return isStaff(principal) ? [principal.orgId] : [];
+}
+
+/** `Patient/123` or `123` → `123`. */
+export const patientIdOf = (ref: string): string => ref.slice(ref.lastIndexOf('/') + 1);

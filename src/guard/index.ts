@@ -1,0 +1,14 @@
+/**
+ * guard: THE enforcement pipeline. Every read, search, export and computation over clinical data
+ * goes through it: authorize → fetch → open → (obligations) → record → respond.
+ */
+export { Guard, type GuardOptions, type ReadResource, type Page } from './guard.js';
+export { AuditTokens, type Access } from './audit.js';
+export {
+  decideRead,
+  decideWrite,
+  readableOrganizations,
+  type Decision,
+  type DenyCode,
+  type ResourceFacts,
+} from './decision.js';

@@ -1,0 +1,172 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { conflict, type TenantId } from '../core/index.js';
+import type { PreparedVersion } from './prepare.js';
+import type { RecordsTables } from './tables.js';
+
+type Tx = Transaction<RecordsTables> | Kysely<RecordsTables>;
+
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters at 13 columns. */
+const CHUNK = 500;
+
+const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+const resourceRow = (tenant: TenantId, v: PreparedVersion) => ({
+  tenant_id: tenant,
+  resource_type: v.resourceType,
+  id: v.id,
+  version: v.version,
+  org_id: v.orgId,
+  patient_key: v.patientKey,
+  last_updated: v.lastUpdated,
+  method: v.method,
+  sort_date: v.sortDate,
+  grade: v.grade,
+  source_id: v.sourceId,
+  body: v.sealed,
+});
+
+/** Inserts new resources (version 1) with their search rows and patient-index links. */
+export async function insertNew(
+  tx: Tx,
+  tenant: TenantId,
+  versions: readonly PreparedVersion[],
+): Promise<void> {
+  for (const part of chunks(versions))
+    await tx
+      .insertInto('rec_resource')
+      .values(part.map((v) => resourceRow(tenant, v)))
+      .execute();
+  await insertIndex(tx, tenant, versions);
+}
+
+/**
+ * Replaces the current version by `next` if the stored version is still `expected` (optimistic
+ * concurrency: someone else's write in between is a 409, never a lost update). The replaced
+ * version moves to `rec_version`.
+ */
+export async function replaceCurrent(
+  tx: Tx,
+  tenant: TenantId,
+  next: PreparedVersion,
+  expected: number,
+): Promise<void> {
+  await archiveCurrent(tx, tenant, next.resourceType, next.id, expected);
+  const { sourceId: _keep, ...changed } = next;
+  const row = resourceRow(tenant, { ...changed, sourceId: null });
+  const { source_id: _source, tenant_id: _t, resource_type: _r, id: _i, ...set } = row;
+  const result = await tx
+    .updateTable('rec_resource')
+    .set(set)
+    .where('tenant_id', '=', tenant)
+    .where('resource_type', '=', next.resourceType)
+    .where('id', '=', next.id)
+    .where('version', '=', expected)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw concurrentChange(next.resourceType, next.id);
+  await clearIndex(tx, tenant, next.resourceType, next.id);
+  await insertIndex(tx, tenant, [next]);
+}
+
+/** Deletes a resource: a new version without a body, the old one kept in history. */
+export async function markDeleted(
+  tx: Tx,
+  tenant: TenantId,
+  type: string,
+  id: string,
+  expected: number,
+  now: number,
+): Promise<void> {
+  await archiveCurrent(tx, tenant, type, id, expected);
+  const result = await tx
+    .updateTable('rec_resource')
+    .set({ version: expected + 1, method: 'DELETE', last_updated: now, body: null, sort_date: null })
+    .where('tenant_id', '=', tenant)
+    .where('resource_type', '=', type)
+    .where('id', '=', id)
+    .where('version', '=', expected)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw concurrentChange(type, id);
+  await clearIndex(tx, tenant, type, id);
+}
+
+async function archiveCurrent(tx: Tx, tenant: TenantId, type: string, id: string, version: number) {
+  await tx
+    .insertInto('rec_version')
+    .columns(['tenant_id', 'resource_type', 'id', 'version', 'patient_key', 'last_updated', 'method', 'body'])
+    .expression((eb) =>
+      eb
+        .selectFrom('rec_resource')
+        .select([
+          'tenant_id',
+          'resource_type',
+          'id',
+          'version',
+          'patient_key',
+          'last_updated',
+          'method',
+          'body',
+        ])
+        .where('tenant_id', '=', tenant)
+        .where('resource_type', '=', type)
+        .where('id', '=', id)
+        .where('version', '=', version),
+    )
+    .execute();
+}
+
+async function insertIndex(tx: Tx, tenant: TenantId, versions: readonly PreparedVersion[]) {
+  const rows = versions.flatMap((v) =>
+    v.rows.map((r) => ({ tenant_id: tenant, resource_type: v.resourceType, resource_id: v.id, ...r })),
+  );
+  for (const part of chunks(rows, 1000)) await tx.insertInto('rec_search').values(part).execute();
+  const links = versions.flatMap((v) =>
+    v.lookupCodes.map((code) => ({
+      tenant_id: tenant,
+      lookup_code: code,
+      patient_id: v.id,
+      org_id: v.orgId,
+      linked_at: v.lastUpdated,
+    })),
+  );
+  for (const part of chunks(links))
+    await tx
+      .insertInto('rec_patient_link')
+      .values(part)
+      .onConflict((oc) => oc.columns(['tenant_id', 'lookup_code', 'patient_id']).doNothing())
+      .execute();
+}
+
+async function clearIndex(tx: Tx, tenant: TenantId, type: string, id: string) {
+  await tx
+    .deleteFrom('rec_search')
+    .where('tenant_id', '=', tenant)
+    .where('resource_type', '=', type)
+    .where('resource_id', '=', id)
+    .execute();
+  if (type === 'Patient')
+    await tx
+      .deleteFrom('rec_patient_link')
+      .where('tenant_id', '=', tenant)
+      .where('patient_id', '=', id)
+      .execute();
+}
+
+const concurrentChange = (type: string, id: string) =>
+  conflict(`${type}/${id} was changed by another request meanwhile`, {
+    zh: `${type}/${id} 已被另一请求同时修改`,
+    hint: 'read it again and resend your change based on the new version',
+  });
+
+/** For tests and tooling: the raw count of rows in a records table of a tenant. */
+export async function countRows(db: Tx, tenant: TenantId, table: keyof RecordsTables): Promise<number> {
+  const { n } = await db
+    .selectFrom(table)
+    .select(sql<number>`count(*)`.as('n'))
+    .where('tenant_id', '=', tenant)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
