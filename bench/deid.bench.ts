@@ -6,6 +6,7 @@
  * - local recoding on the same table, for comparison;
  * - peak memory (resident set size).
  */
+import { loadavg } from 'node:os';
 import { resourceUsage } from 'node:process';
 import { makeResidentId } from '../src/core/index.js';
 import type { CellOperator, OperatorSpec } from '../src/deid/index.js';
@@ -14,6 +15,8 @@ import { ADULT_QIS, adultHierarchies, adultRows } from './deid-adult.js';
 import { quick, writeResult } from './lib/report.js';
 
 const runs = quick ? 1 : 5;
+// The machine is shared: the load average says how much of it this run had.
+const loadAtStart = loadavg()[0]!;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 // --- record-level operators -------------------------------------------------------------------
@@ -151,6 +154,7 @@ writeResult(
     { name: 'heap_used_mib', runs: [process.memoryUsage().heapUsed / 2 ** 20] },
   ],
   {
+    loadAverage1m: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
     operatorsPerSecond: perOperator,
     operatorMix: plan.map(([f, spec]) => `${f}: ${spec.op}${'format' in spec ? ` ${spec.format}` : ''}`),
     adult: details,
