@@ -24,6 +24,7 @@ import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey
 import { bytesEqual, ed25519Signer, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
 import { insertRows } from './sql.js';
+import { TileCache } from './tile-cache.js';
 import { CompactTree, MissingTile, subtreeHash, type TileReader } from './tree.js';
 
 /** Leaves per stored tile: the node table holds one hash per 16 leaves. */
@@ -47,6 +48,8 @@ export interface LedgerOptions {
   alarms?: Alarms;
   /** Most entries committed in one transaction (default 8192). */
   maxBatch?: number;
+  /** Complete tiles whose leaf hashes stay in memory for proofs (default 65,536 ≈ 1M entries, 34 MB). */
+  tileCache?: number;
 }
 
 export interface AppendReceipt {
@@ -111,6 +114,7 @@ export class Ledger {
   private readonly clock: Clock;
   private readonly everyEntries: number;
   private readonly maxBatch: number;
+  private readonly tiles: TileCache;
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
@@ -132,6 +136,7 @@ export class Ledger {
     this.alarms = options.alarms ?? new Alarms();
     this.everyEntries = Math.max(1, options.cadence?.everyEntries ?? 1000);
     this.maxBatch = Math.max(1, options.maxBatch ?? 8192);
+    this.tiles = new TileCache(tree.tileSize, options.tileCache);
     const everyMs = options.cadence?.everyMs ?? 1000;
     if (everyMs > 0) {
       this.timer = setInterval(() => {
@@ -208,20 +213,16 @@ export class Ledger {
       const first = this.tree.size;
       const staged = this.tree.stage(batch.map((p) => p.leaf));
       const tenant = this.tenantId;
-      const leaves = batch.map((p, i) => [
-        tenant,
-        first + i,
-        p.bytes,
-        p.leaf,
-        p.entry.kind,
-        p.entry.actor,
-        p.entry.organization,
-        p.entry.action,
-        p.entry.time,
-        p.entry.requestId ?? null,
-      ]);
-      const subjects = batch.flatMap((p, i) => subjectsOf(p.entry).map((s) => [tenant, s, first + i]));
-      const nodes = staged.baseNodes.map((n) => [tenant, TILE_LEVEL, n.index, n.hash]);
+      const leaves: unknown[] = [];
+      const subjects: unknown[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const { entry, bytes, leaf } = batch[i]!;
+        const index = first + i;
+        leaves.push(tenant, index, bytes, leaf, entry.kind, entry.actor, entry.organization);
+        leaves.push(entry.action, entry.time, entry.requestId ?? null);
+        for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
+      }
+      const nodes = staged.baseNodes.flatMap((n) => [tenant, TILE_LEVEL, n.index, n.hash]);
       const dialect = this.store.dialect;
       await this.db.transaction().execute(async (trx) => {
         const tx = trx as unknown as Kysely<unknown>;
@@ -232,6 +233,7 @@ export class Ledger {
           await insertRows(tx, dialect, 'ledger_node', ['tenant_id', 'level', 'idx', 'hash'], nodes);
       });
       staged.commit();
+      for (const node of staged.baseNodes) this.tiles.put(node.index, node.leaves);
       batch.forEach((p, i) => p.resolve({ index: first + i, leafHash: p.leaf }));
     } catch (error) {
       // The commit may have happened even though we saw an error (a connection lost on COMMIT):
@@ -571,12 +573,19 @@ export class Ledger {
   /** Runs a proof computation, loading the tiles it turns out to need (at most a few). */
   private async withTiles<T>(compute: (tiles: TileReader) => T): Promise<T> {
     const loaded = new Map<number, Uint8Array[]>();
+    const tiles: TileReader = (tile) => {
+      let leaves = loaded.get(tile);
+      if (!leaves && (leaves = this.tiles.get(tile))) loaded.set(tile, leaves);
+      return leaves;
+    };
     for (;;) {
       try {
-        return compute((tile) => loaded.get(tile));
+        return compute(tiles);
       } catch (error) {
         if (!(error instanceof MissingTile) || loaded.has(error.tile)) throw error;
-        loaded.set(error.tile, await readTile(this.db, this.tenantId, error.tile, this.tree.tileSize));
+        const leaves = await readTile(this.db, this.tenantId, error.tile, this.tree.tileSize);
+        this.tiles.put(error.tile, leaves);
+        loaded.set(error.tile, leaves);
       }
     }
   }

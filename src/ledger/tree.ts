@@ -40,6 +40,8 @@ export class MissingTile extends Error {
 export interface BaseNode {
   index: number;
   hash: Uint8Array;
+  /** The leaf hashes under it (one tile), for caches of proof material. */
+  leaves: readonly Uint8Array[];
 }
 
 export class CompactTree {
@@ -107,7 +109,7 @@ export class CompactTree {
     for (const leaf of leaves) {
       pending.push(leaf);
       if (pending.length === this.tileSize) {
-        baseNodes.push({ index: nextIndex++, hash: subtreeHash(pending) });
+        baseNodes.push({ index: nextIndex++, hash: subtreeHash(pending), leaves: pending });
         pending = [];
       }
     }
