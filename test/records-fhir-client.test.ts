@@ -33,10 +33,10 @@ test('fhir-kit-client creates, reads, searches and pages', async () => {
     const created = (await client.create({
       resourceType: 'Patient',
       body: { resourceType: 'Patient', name: [{ family: '周', given: [`客户${i}`] }], gender: 'female' },
-    })) as { id: string };
+    })) as unknown as { id: string };
     ids.push(created.id);
   }
-  const read = (await client.read({ resourceType: 'Patient', id: ids[0]! })) as {
+  const read = (await client.read({ resourceType: 'Patient', id: ids[0]! })) as unknown as {
     name: { family: string }[];
   };
   assert.equal(read.name[0]!.family, '周');
@@ -44,7 +44,8 @@ test('fhir-kit-client creates, reads, searches and pages', async () => {
   const first = (await client.search({
     resourceType: 'Patient',
     searchParams: { name: '周', _count: 2 },
-  })) as {
+  })) as unknown as {
+    resourceType: 'Bundle';
     total: number;
     entry: unknown[];
     link: { relation: string; url: string }[];
@@ -55,7 +56,7 @@ test('fhir-kit-client creates, reads, searches and pages', async () => {
   let page: typeof first | undefined = first;
   while (page) {
     for (const e of page.entry as { resource: { id: string } }[]) seen.add(e.resource.id);
-    page = (await client.nextPage({ bundle: page })) as typeof first | undefined;
+    page = (await client.nextPage({ bundle: page })) as unknown as typeof first | undefined;
   }
   assert.deepEqual([...seen].sort(), [...ids].sort());
 });

@@ -27,12 +27,7 @@ export const BLIND_INDEX_BYTES = 16;
 
 /** Identifiers strong enough to link one person across institutions. */
 export type StrongIdentifierKind =
-  | 'resident-id'
-  | 'passport'
-  | 'hk-macao-permit'
-  | 'taiwan-permit'
-  | 'foreign-permanent-residence'
-  | 'us-ssn';
+  'resident-id' | 'passport' | 'hk-macao-permit' | 'taiwan-permit' | 'foreign-permanent-residence' | 'us-ssn';
 
 /**
  * Keyed search tokens for one tenant, with its subkeys derived once: every method is synchronous
