@@ -126,8 +126,13 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     .where('tenant_id', '=', options.tenantId)
     .orderBy('idx')
     .limit(chunk);
+  // On SQLite the database compares the columns with the entry JSON in one pass (in C, several
+  // times faster than materializing and parsing every row here); elsewhere the loop does.
+  const sqlColumns = checkColumns && store.dialect === 'sqlite';
+  const firstBadColumns = sqlColumns ? await firstColumnMismatch(db, options.tenantId) : undefined;
+  const inLoop = checkColumns && !sqlColumns;
   for (;;) {
-    const batch: LeafRow[] = checkColumns
+    const batch: LeafRow[] = inLoop
       ? await base.selectAll().where('idx', '>=', next).execute()
       : await base.select(['idx', 'entry', 'leaf_hash']).where('idx', '>=', next).execute();
     for (const row of batch) {
@@ -141,8 +146,9 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
           `entry ${index} does not hash to its stored leaf hash: it was changed`,
           `第 ${index} 条记录内容被修改`,
         );
-      if (checkColumns) {
-        const problem = columnProblem(row, index);
+      if (inLoop || index === firstBadColumns) {
+        const full = inLoop ? row : await base.selectAll().where('idx', '=', index).executeTakeFirstOrThrow();
+        const problem = columnProblem(full, index);
         if (problem) return fail('columns', index, problem, `第 ${index} 条记录的索引列或内容无效`);
       }
       tree.appendLeaf(hash);
@@ -208,6 +214,28 @@ function columnProblem(row: LeafRow, index: number): string | undefined {
   )
     return `the search columns of entry ${index} differ from its bytes`;
   return undefined;
+}
+
+/**
+ * The first entry whose search columns disagree with its JSON (or whose bytes are not JSON), by
+ * SQLite's JSON functions; `CASE` makes sure nothing is extracted from invalid JSON.
+ */
+async function firstColumnMismatch(db: Db, tenantId: string): Promise<number | undefined> {
+  const text = sql`cast(entry as text)`;
+  const field = (name: string) => sql`json_extract(${text}, ${`$.${name}`})`;
+  const row = await db
+    .selectFrom('ledger_leaf')
+    .select(sql<number | null>`min(idx)`.as('first'))
+    .where('tenant_id', '=', tenantId)
+    .where(
+      sql<boolean>`case when json_valid(${text}) then (
+        ${field('kind')} is not kind or ${field('actor')} is not actor
+        or ${field('organization')} is not organization or ${field('action')} is not action
+        or ${field('time')} is not time or ${field('requestId')} is not request_id
+      ) else 1 end`,
+    )
+    .executeTakeFirst();
+  return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
 }
 
 /** The first stored tile hash that differs from the recomputed one, if any. */
