@@ -136,7 +136,10 @@ export async function seedDemo(system: System): Promise<DemoLogin[]> {
     divisionCode: o.divisionCode,
     orgId: orgIds.get(o.key)!,
   }));
-  const { demoPatientRef } = await seedDemoPatients(system, hospitals);
+  // The demo patient's login is made after the records it points at: if it exists, they do too,
+  // and a restart need not generate the region again.
+  const seeded = (await directory.findUser(tenantId, 'demo-patient'))?.patientRef;
+  const demoPatientRef = seeded ?? (await seedDemoPatients(system, hospitals)).demoPatientRef;
   const logins: DemoLogin[] = [];
   for (const u of USERS) {
     const password = system.config.demoPassword ?? randomBytes(12).toString('base64url');

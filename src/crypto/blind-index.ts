@@ -26,8 +26,15 @@ import {
 export const BLIND_INDEX_BYTES = 16;
 
 /** Identifiers strong enough to link one person across institutions. */
-export type StrongIdentifierKind =
-  'resident-id' | 'passport' | 'hk-macao-permit' | 'taiwan-permit' | 'foreign-permanent-residence' | 'us-ssn';
+export const STRONG_IDENTIFIER_KINDS = [
+  'resident-id',
+  'passport',
+  'hk-macao-permit',
+  'taiwan-permit',
+  'foreign-permanent-residence',
+  'us-ssn',
+] as const;
+export type StrongIdentifierKind = (typeof STRONG_IDENTIFIER_KINDS)[number];
 
 /**
  * Keyed search tokens for one tenant, with its subkeys derived once: every method is synchronous

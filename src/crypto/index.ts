@@ -18,7 +18,13 @@ export {
 export { CIPHERTEXT_OVERHEAD, CIPHERTEXT_V1, resourceAad, type SealContext } from './envelope.js';
 export { cryptoMigrations, type CryptoTables } from './migrations.js';
 export { LruCache } from './lru.js';
-export { BlindIndexer, TenantIndexer, BLIND_INDEX_BYTES, type StrongIdentifierKind } from './blind-index.js';
+export {
+  BlindIndexer,
+  TenantIndexer,
+  BLIND_INDEX_BYTES,
+  STRONG_IDENTIFIER_KINDS,
+  type StrongIdentifierKind,
+} from './blind-index.js';
 export { formatLookupCode, parseLookupCode, type LookupCode } from './lookup-code.js';
 export {
   INDEX_KINDS,

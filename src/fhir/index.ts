@@ -93,6 +93,7 @@ export { normalizeName, normalizePhone, normalizeIdentifierValue } from './searc
 
 export {
   planBundle,
+  identifierCondition,
   DEFAULT_MAX_ENTRIES,
   type BundlePlan,
   type PlannedEntry,

@@ -1,10 +1,11 @@
 import type { Principal, Role } from '../identity/index.js';
 
 /** What guard decided, with the reason a person can read (en and zh). */
-export type Decision =
-  { permit: true; reason: string } | { permit: false; code: DenyCode; reason: string; zh: string };
+export type Decision = { permit: true; reason: string } | Denial;
+export type Denial = { permit: false; code: DenyCode; reason: string; zh: string };
 
-export type DenyCode = 'not-staff' | 'other-organization' | 'not-own-record' | 'may-not-write';
+export type DenyCode =
+  'not-staff' | 'other-organization' | 'not-own-record' | 'may-not-write' | 'may-not-erase';
 
 /** Roles that look after patients' records in their organization (and its service accounts). */
 const STAFF: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin', 'privacy-officer']);
@@ -62,6 +63,25 @@ export function decideWrite(principal: Principal): Decision {
     reason: 'this role may not add or change clinical records',
     zh: '该角色不能新增或修改临床记录',
   };
+}
+
+/** Crypto-shredding a patient: an administrator or privacy officer of the organization that holds them. */
+export function decideErase(principal: Principal, facts: ResourceFacts): Decision {
+  if (!principal.roles.some((r) => r === 'admin' || r === 'privacy-officer'))
+    return {
+      permit: false,
+      code: 'may-not-erase',
+      reason: 'only an administrator or privacy officer may erase a patient',
+      zh: '只有管理员或隐私官可以擦除患者数据',
+    };
+  if (principal.orgId !== facts.orgId)
+    return {
+      permit: false,
+      code: 'other-organization',
+      reason: 'the patient belongs to another organization',
+      zh: '该患者属于其他机构',
+    };
+  return { permit: true, reason: 'erasure-by-owning-organization' };
 }
 
 /** The organizations whose records a search by this principal may return (guard filters, never leaks). */

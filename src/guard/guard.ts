@@ -4,6 +4,7 @@ import { searchsetBundle, type EntryResult, type FhirResource, type ParsedSearch
 import type { Ledger } from '../ledger/index.js';
 import {
   executeBundle,
+  type BundleChange,
   importBundle,
   importNdjson,
   type ImportResult,
@@ -14,7 +15,7 @@ import {
   type WriteOutcome,
 } from '../records/index.js';
 import { AuditTokens, entryFor, type Access } from './audit.js';
-import { decideRead, decideWrite, readableOrganizations, type Decision } from './decision.js';
+import { decideErase, decideRead, decideWrite, readableOrganizations, type Denial } from './decision.js';
 
 export interface GuardOptions {
   records: Records;
@@ -137,21 +138,21 @@ export class Guard {
   ): Promise<WriteOutcome> {
     const ctx = await this.writer(access, `${type}.create`);
     const outcome = await this.records.create(ctx, type, body, ifNoneExist);
-    if (outcome.resource) await this.recordWrite(access, 'create', [outcome]);
+    if (outcome.resource) await this.recordWrite(access, [change('create', outcome)]);
     return outcome;
   }
 
   async update(access: Access, type: string, id: string, body: unknown, ifMatch?: string) {
     const ctx = await this.writer(access, `${type}.update`);
     const outcome = await this.records.update(ctx, type, id, body, ifMatch);
-    await this.recordWrite(access, 'update', [outcome]);
+    await this.recordWrite(access, [change('update', outcome)]);
     return outcome;
   }
 
   async delete(access: Access, type: string, id: string, ifMatch?: string) {
     const ctx = await this.writer(access, `${type}.delete`);
     const outcome = await this.records.delete(ctx, type, id, ifMatch);
-    if (outcome.versionId !== undefined) await this.recordWrite(access, 'delete', [outcome]);
+    if (outcome.versionId !== undefined) await this.recordWrite(access, [change('delete', outcome)]);
     return outcome;
   }
 
@@ -162,16 +163,7 @@ export class Guard {
       ...options,
       reader: (entry) => this.readEntry(access, entry, options.baseUrl),
     });
-    for (const operation of ['create', 'update', 'delete'] as const) {
-      const done = changes.filter((c) => c.operation === operation);
-      if (done.length > 0)
-        await this.appendWrite(
-          access,
-          operation,
-          done.map((c) => c.reference),
-          done.map((c) => c.patientKey),
-        );
-    }
+    await this.recordWrite(access, changes);
     return response;
   }
 
@@ -184,22 +176,13 @@ export class Guard {
     options: { baseUrl: string; onChunk?: (r: ImportResult) => void },
   ): Promise<ImportResult> {
     const ctx = await this.writer(access, 'import');
-    const record = async (r: ImportResult) => {
-      if (r.changes.length > 0)
-        await this.appendWrite(
-          access,
-          'create',
-          r.changes.map((c) => c.reference),
-          r.changes.map((c) => c.patientKey),
-        );
-    };
     if (format === 'ndjson')
       return importNdjson(this.records, ctx, source, name, async (r) => {
-        await record(r);
+        await this.recordWrite(access, r.changes);
         options.onChunk?.(r);
       });
     const result = await importBundle(this.records, ctx, source, name, { baseUrl: options.baseUrl });
-    await record(result);
+    await this.recordWrite(access, result.changes);
     return result;
   }
 
@@ -208,25 +191,8 @@ export class Guard {
   async erasePatient(access: Access, patientId: string) {
     const patient = await this.records.current('Patient', patientId);
     if (!patient) throw notKnown('Patient', patientId);
-    if (
-      !access.principal.roles.includes('admin') &&
-      access.principal.roles.includes('privacy-officer') === false
-    )
-      await this.deny(
-        access,
-        'Patient.erase',
-        [patient],
-        'only an administrator or privacy officer may erase',
-        '只有管理员或隐私官可以执行擦除',
-      );
-    if (patient.orgId !== access.principal.orgId)
-      await this.deny(
-        access,
-        'Patient.erase',
-        [patient],
-        'the patient belongs to another organization',
-        '该患者属于其他机构',
-      );
+    const decision = decideErase(access.principal, patient);
+    if (!decision.permit) await this.deny(access, 'Patient.erase', [patient], decision);
     const result = await this.records.erasePatient(patientId);
     await this.ledger.append(
       entryFor(
@@ -266,12 +232,12 @@ export class Guard {
 
   private async authorize(access: Access, action: string, stored: StoredVersion): Promise<void> {
     const decision = decideRead(access.principal, stored);
-    if (!decision.permit) await this.deny(access, action, [stored], decision.reason, decision.zh, decision);
+    if (!decision.permit) await this.deny(access, action, [stored], decision);
   }
 
   private async writer(access: Access, action: string): Promise<WriteContext> {
     const decision = decideWrite(access.principal);
-    if (!decision.permit) await this.deny(access, action, [], decision.reason, decision.zh, decision);
+    if (!decision.permit) await this.deny(access, action, [], decision);
     return { tenant: this.records.tenant, orgId: access.principal.orgId };
   }
 
@@ -279,9 +245,7 @@ export class Guard {
     access: Access,
     action: string,
     about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
-    reason: string,
-    zh: string,
-    decision?: Decision,
+    denial: Denial,
   ): Promise<never> {
     await this.ledger.append(
       entryFor(
@@ -290,14 +254,17 @@ export class Guard {
           kind: 'access-decision',
           action,
           decision: 'deny',
-          reason: decision && !decision.permit ? decision.code : reason,
+          reason: denial.code,
           targets: this.tokens.patients(about.map((s) => s.patientKey)),
           resources: about.map((s) => `${s.resourceType}/${s.id}`),
         },
         this.clock.now(),
       ),
     );
-    throw forbidden(reason, { zh, hint: 'ask the organization that holds the record, or an administrator' });
+    throw forbidden(denial.reason, {
+      zh: denial.zh,
+      hint: 'ask the organization that holds the record, or an administrator',
+    });
   }
 
   private async recordRead(
@@ -320,39 +287,26 @@ export class Guard {
     );
   }
 
-  private recordWrite(
-    access: Access,
-    operation: 'create' | 'update' | 'delete',
-    outcomes: readonly { resourceType: string; id: string; patientKey: string }[],
-  ) {
-    return this.appendWrite(
-      access,
-      operation,
-      outcomes.map((o) => `${o.resourceType}/${o.id}`),
-      outcomes.map((o) => o.patientKey),
-    );
-  }
-
-  private async appendWrite(
-    access: Access,
-    operation: 'create' | 'update' | 'delete',
-    references: string[],
-    patientKeys: string[],
-  ): Promise<void> {
-    await this.ledger.append(
-      entryFor(
-        access,
-        {
-          kind: 'write',
-          operation,
-          action: `${operation}`,
-          decision: 'permit',
-          targets: this.tokens.patients(patientKeys),
-          resources: references,
-        },
-        this.clock.now(),
-      ),
-    );
+  /** One ledger write entry per kind of change (creates, updates, deletes), durable before the answer. */
+  private async recordWrite(access: Access, changes: readonly BundleChange[]): Promise<void> {
+    for (const operation of ['create', 'update', 'delete'] as const) {
+      const done = changes.filter((c) => c.operation === operation);
+      if (done.length === 0) continue;
+      await this.ledger.append(
+        entryFor(
+          access,
+          {
+            kind: 'write',
+            operation,
+            action: operation,
+            decision: 'permit',
+            targets: this.tokens.patients(done.map((c) => c.patientKey)),
+            resources: done.map((c) => c.reference),
+          },
+          this.clock.now(),
+        ),
+      );
+    }
   }
 
   private async parse(v: StoredVersion): Promise<FhirResource> {
@@ -383,6 +337,15 @@ export class Guard {
     };
   }
 }
+
+const change = (
+  operation: BundleChange['operation'],
+  outcome: { resourceType: string; id: string; patientKey: string },
+): BundleChange => ({
+  operation,
+  reference: `${outcome.resourceType}/${outcome.id}`,
+  patientKey: outcome.patientKey,
+});
 
 const notKnown = (type: string, id: string, version?: number) =>
   new CustodiaError(

@@ -5,10 +5,12 @@
 export { Guard, type GuardOptions, type ReadResource, type Page } from './guard.js';
 export { AuditTokens, type Access } from './audit.js';
 export {
+  decideErase,
   decideRead,
   decideWrite,
   readableOrganizations,
   type Decision,
+  type Denial,
   type DenyCode,
   type ResourceFacts,
 } from './decision.js';

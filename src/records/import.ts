@@ -2,6 +2,7 @@ import type { CustodiaError } from '../core/index.js';
 import { badRequest, forbidden, isCustodiaError, uuidv7 } from '../core/index.js';
 import {
   collectReferences,
+  identifierCondition,
   isRecord,
   readBundleEntries,
   readNdjson,
@@ -167,7 +168,7 @@ async function importChunk(
       index: v.index,
       resourceType: v.resource.resourceType,
       sourceId: v.sourceId,
-      condition: identifierCondition(records, v.resource),
+      condition: identifierCondition(v.resource, records.registry),
     })),
   );
   result.matched += matched.size;
@@ -237,16 +238,6 @@ async function importChunk(
 }
 
 const LOCAL = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
-
-function identifierCondition(records: Records, resource: FhirResource) {
-  if (!records.registry.searchParam(resource.resourceType, 'identifier')) return undefined;
-  const identifiers = (Array.isArray(resource['identifier']) ? resource['identifier'] : []).flatMap((i) =>
-    isRecord(i) && typeof i['system'] === 'string' && typeof i['value'] === 'string'
-      ? [{ system: i['system'], value: i['value'].trim() }]
-      : [],
-  );
-  return identifiers.length > 0 ? { kind: 'identifier' as const, identifiers } : undefined;
-}
 
 function problem(result: ImportResult, where: string, error: CustodiaError, count = 1): void {
   result.failed += count;

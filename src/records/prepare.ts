@@ -4,7 +4,7 @@ import { applyLabels, labelResource, type GradingScheme } from '../classify/inde
 import { patientIdsOf, type FhirRegistry, type FhirResource } from '../fhir/index.js';
 import { searchRows, type SearchRow } from './index-rows.js';
 import { patientLinks } from './patient-index.js';
-import type { VersionMethod } from './tables.js';
+import type { VersionFacts, VersionMethod } from './tables.js';
 
 /** Who writes: the tenant and the organization that will own what is written. */
 export interface WriteContext {
@@ -13,14 +13,7 @@ export interface WriteContext {
 }
 
 /** A resource version ready to write: labelled, indexed and sealed, its plaintext kept for the reply. */
-export interface PreparedVersion {
-  resourceType: string;
-  id: string;
-  version: number;
-  orgId: string;
-  patientKey: string;
-  lastUpdated: number;
-  method: VersionMethod;
+export interface PreparedVersion extends VersionFacts {
   sortDate: number | null;
   grade: string;
   sourceId: string | null;

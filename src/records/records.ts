@@ -32,7 +32,7 @@ import type { Store } from '../store/index.js';
 import { prepareVersion, type PrepareDeps, type PreparedVersion, type WriteContext } from './prepare.js';
 import { resolveCreates, sourceIds } from './resolve.js';
 import { matchingResources, type SearchScope } from './search.js';
-import type { RecordsTables, VersionMethod } from './tables.js';
+import { VERSION_COLUMNS, type RecordsTables, type VersionFacts, type VersionMethod } from './tables.js';
 import { insertNew, markDeleted, replaceCurrent } from './write.js';
 
 export interface RecordsOptions {
@@ -48,14 +48,7 @@ export interface RecordsOptions {
 }
 
 /** A stored version as the database holds it: metadata in the clear, the body sealed. */
-export interface StoredVersion {
-  resourceType: string;
-  id: string;
-  version: number;
-  orgId: string;
-  patientKey: string;
-  lastUpdated: number;
-  method: VersionMethod;
+export interface StoredVersion extends VersionFacts {
   grade: string;
   /** Null for a deletion. */
   sealed: Uint8Array | null;
@@ -105,17 +98,11 @@ const CURRENT_COLUMNS = [
   'body',
 ] as const;
 
-interface CurrentRow {
-  resource_type: string;
-  id: string;
-  version: number;
-  org_id: string;
-  patient_key: string;
-  last_updated: number;
-  method: VersionMethod;
-  grade: string;
-  body: Uint8Array | null;
-}
+type CurrentRow = Pick<RecordsTables['rec_resource'], (typeof CURRENT_COLUMNS)[number]>;
+type VersionRow = Pick<RecordsTables['rec_version'], (typeof VERSION_COLUMNS)[number]>;
+
+const olderVersion = (current: StoredVersion, row: VersionRow): StoredVersion =>
+  toStored({ ...row, org_id: current.orgId, grade: current.grade });
 
 const toStored = (r: CurrentRow): StoredVersion => ({
   resourceType: r.resource_type,
@@ -189,34 +176,37 @@ export class Records {
   async version(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
     const current = await this.current(type, id);
     if (!current || current.version === version) return current;
-    const row = await this.db
-      .selectFrom('rec_version')
-      .select(['resource_type', 'id', 'version', 'patient_key', 'last_updated', 'method', 'body'])
-      .where('tenant_id', '=', this.tenant)
-      .where('resource_type', '=', type)
-      .where('id', '=', id)
+    const row = await this.olderVersions(current)
+      .select(VERSION_COLUMNS)
       .where('version', '=', version)
       .executeTakeFirst();
-    return row && toStored({ ...row, org_id: current.orgId, grade: current.grade });
+    return row && olderVersion(current, row);
   }
 
-  /** Every version of a resource, newest first. */
+  /** A page of the versions of a resource, newest (the current one) first. */
   async history(type: string, id: string, page: { count: number; offset: number }) {
     const current = await this.current(type, id);
     if (!current) return undefined;
-    const older = await this.db
-      .selectFrom('rec_version')
-      .select(['resource_type', 'id', 'version', 'patient_key', 'last_updated', 'method', 'body'])
-      .where('tenant_id', '=', this.tenant)
-      .where('resource_type', '=', type)
-      .where('id', '=', id)
+    const { n } = await this.olderVersions(current)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    // Position 0 is the current version; older ones follow in rec_version, newest first.
+    const older = await this.olderVersions(current)
+      .select(VERSION_COLUMNS)
       .orderBy('version', 'desc')
+      .limit(page.offset === 0 ? page.count - 1 : page.count)
+      .offset(Math.max(0, page.offset - 1))
       .execute();
-    const all = [
-      current,
-      ...older.map((r) => toStored({ ...r, org_id: current.orgId, grade: current.grade })),
-    ];
-    return { current, total: all.length, versions: all.slice(page.offset, page.offset + page.count) };
+    const versions = [...(page.offset === 0 ? [current] : []), ...older.map((r) => olderVersion(current, r))];
+    return { current, total: Number(n) + 1, versions };
+  }
+
+  private olderVersions(current: StoredVersion) {
+    return this.db
+      .selectFrom('rec_version')
+      .where('tenant_id', '=', this.tenant)
+      .where('resource_type', '=', current.resourceType)
+      .where('id', '=', current.id);
   }
 
   async search(search: ParsedSearch, scope: SearchScope): Promise<SearchResult> {

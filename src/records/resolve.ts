@@ -3,6 +3,7 @@ import { CustodiaError, type TenantId } from '../core/index.js';
 import type { TenantIndexer } from '../crypto/index.js';
 import type { CreateCondition, ParsedSearch } from '../fhir/index.js';
 import { blindIndexOf } from './index-rows.js';
+import { chunks } from './chunks.js';
 import { matchingResources } from './search.js';
 import type { RecordsTables } from './tables.js';
 
@@ -63,7 +64,8 @@ export async function resolveCreates(
     );
   }
   const values = [...new Set([...blinds.values()].flat().map((b) => b.value))];
-  if (values.length > 0) {
+  const owner = new Map<string, string>();
+  for (const part of chunks(values)) {
     const rows = await db
       .selectFrom('rec_search as s')
       .innerJoin('rec_resource as r', (j) =>
@@ -75,22 +77,17 @@ export async function resolveCreates(
       .select(['s.resource_type', 's.resource_id', 's.system', 's.value'])
       .where('s.tenant_id', '=', tenant)
       .where('s.param', '=', 'identifier')
-      .where('s.value', 'in', values)
+      .where('s.value', 'in', part)
       .where('r.org_id', '=', orgId)
       .where('r.method', '!=', 'DELETE')
       .execute();
-    const owner = new Map(
-      rows.map((r) => [`${r.resource_type}\u0000${r.system}\u0000${r.value}`, r.resource_id]),
-    );
-    for (const c of byIdentifier) {
-      for (const b of blinds.get(c.index) ?? []) {
-        const id = owner.get(`${c.resourceType}\u0000${b.system}\u0000${b.value}`);
-        if (id !== undefined) {
-          matched.set(c.index, id);
-          break;
-        }
-      }
-    }
+    for (const r of rows) owner.set(`${r.resource_type}\u0000${r.system}\u0000${r.value}`, r.resource_id);
+  }
+  for (const c of byIdentifier) {
+    const id = (blinds.get(c.index) ?? [])
+      .map((b) => owner.get(`${c.resourceType}\u0000${b.system}\u0000${b.value}`))
+      .find((found) => found !== undefined);
+    if (id !== undefined) matched.set(c.index, id);
   }
   return matched;
 }
@@ -103,22 +100,15 @@ export async function sourceIds(
   keys: readonly { type: string; sourceId: string }[],
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const byType = new Map<string, Set<string>>();
-  for (const k of keys) {
-    let set = byType.get(k.type);
-    if (!set) byType.set(k.type, (set = new Set()));
-    set.add(k.sourceId);
-  }
-  for (const [type, ids] of byType) {
-    const all = [...ids];
-    for (let i = 0; i < all.length; i += 500) {
+  for (const [type, ids] of byType(keys.map((k) => [k.type, k.sourceId]))) {
+    for (const part of chunks(ids)) {
       const rows = await db
         .selectFrom('rec_resource')
         .select(['id', 'source_id'])
         .where('tenant_id', '=', tenant)
         .where('org_id', '=', orgId)
         .where('resource_type', '=', type)
-        .where('source_id', 'in', all.slice(i, i + 500))
+        .where('source_id', 'in', part)
         .where('method', '!=', 'DELETE')
         .execute();
       for (const r of rows) out.set(`${type}/${r.source_id!}`, r.id);
@@ -158,20 +148,16 @@ export async function missingResources(
   references: readonly string[],
 ): Promise<string[]> {
   const missing: string[] = [];
-  const byType = new Map<string, string[]>();
-  for (const ref of references) {
-    const [type, id] = ref.split('/') as [string, string];
-    byType.set(type, [...(byType.get(type) ?? []), id]);
-  }
-  for (const [type, ids] of byType) {
+  const pairs = references.map((ref) => ref.split('/', 2) as [string, string]);
+  for (const [type, ids] of byType(pairs)) {
     const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
+    for (const part of chunks(ids)) {
       const rows = await db
         .selectFrom('rec_resource')
         .select('id')
         .where('tenant_id', '=', tenant)
         .where('resource_type', '=', type)
-        .where('id', 'in', ids.slice(i, i + 500))
+        .where('id', 'in', part)
         .where('method', '!=', 'DELETE')
         .execute();
       for (const r of rows) found.add(r.id);
@@ -179,4 +165,15 @@ export async function missingResources(
     for (const id of ids) if (!found.has(id)) missing.push(`${type}/${id}`);
   }
   return missing;
+}
+
+/** `[type, id]` pairs grouped by type, ids distinct: one IN query per type instead of one per id. */
+function byType(pairs: Iterable<readonly [string, string]>): Map<string, string[]> {
+  const grouped = new Map<string, Set<string>>();
+  for (const [type, id] of pairs) {
+    let ids = grouped.get(type);
+    if (!ids) grouped.set(type, (ids = new Set()));
+    ids.add(id);
+  }
+  return new Map([...grouped].map(([type, ids]) => [type, [...ids]]));
 }

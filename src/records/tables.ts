@@ -3,6 +3,19 @@ import type { Migration } from '../store/index.js';
 /** How a version came to be, as FHIR history reports it. */
 export type VersionMethod = 'POST' | 'PUT' | 'DELETE';
 
+/** What every stored or prepared version says about itself, in the clear. */
+export interface VersionFacts {
+  resourceType: string;
+  id: string;
+  version: number;
+  /** The organization that wrote it: the owner whose staff the default guard lets read it. */
+  orgId: string;
+  /** Whose data key seals it (the Patient's id, or `org:<id>` for resources about nobody). */
+  patientKey: string;
+  lastUpdated: number;
+  method: VersionMethod;
+}
+
 /**
  * The clinical store's tables. Bodies are sealed (AES-256-GCM under the patient's data key);
  * nothing that identifies a person is stored in the clear: identifiers, names and phone numbers
@@ -63,6 +76,20 @@ export interface RecordsTables {
     linked_at: number;
   };
 }
+
+/**
+ * The columns of `rec_version` after the tenant: what changes between versions (owner and grade
+ * are the resource's). Archiving copies exactly these from `rec_resource`.
+ */
+export const VERSION_COLUMNS = [
+  'resource_type',
+  'id',
+  'version',
+  'patient_key',
+  'last_updated',
+  'method',
+  'body',
+] as const;
 
 export const recordsMigrations: Migration[] = [
   {

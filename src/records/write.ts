@@ -1,18 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { conflict, type TenantId } from '../core/index.js';
+import { chunks } from './chunks.js';
 import type { PreparedVersion } from './prepare.js';
-import type { RecordsTables } from './tables.js';
+import { VERSION_COLUMNS, type RecordsTables } from './tables.js';
 
 type Tx = Transaction<RecordsTables> | Kysely<RecordsTables>;
-
-/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters at 13 columns. */
-const CHUNK = 500;
-
-const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-};
 
 const resourceRow = (tenant: TenantId, v: PreparedVersion) => ({
   tenant_id: tenant,
@@ -96,20 +88,11 @@ export async function markDeleted(
 async function archiveCurrent(tx: Tx, tenant: TenantId, type: string, id: string, version: number) {
   await tx
     .insertInto('rec_version')
-    .columns(['tenant_id', 'resource_type', 'id', 'version', 'patient_key', 'last_updated', 'method', 'body'])
+    .columns(['tenant_id', ...VERSION_COLUMNS])
     .expression((eb) =>
       eb
         .selectFrom('rec_resource')
-        .select([
-          'tenant_id',
-          'resource_type',
-          'id',
-          'version',
-          'patient_key',
-          'last_updated',
-          'method',
-          'body',
-        ])
+        .select(['tenant_id', ...VERSION_COLUMNS])
         .where('tenant_id', '=', tenant)
         .where('resource_type', '=', type)
         .where('id', '=', id)

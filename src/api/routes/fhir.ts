@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, unauthorized } from '../../core/index.js';
 import { isPurpose } from '../../classify/index.js';
 import {
@@ -11,7 +11,7 @@ import {
   type FhirRegistry,
   type FhirResource,
 } from '../../fhir/index.js';
-import type { Access, Guard } from '../../guard/index.js';
+import type { Access, Guard, ReadResource } from '../../guard/index.js';
 
 export interface FhirDeps {
   guard: Guard;
@@ -31,6 +31,26 @@ const instanceParams = {
   properties: { type: { type: 'string', pattern: TYPE }, id: { type: 'string', pattern: ID } },
 } as const;
 const tags = ['fhir'];
+const pageQuery = {
+  type: 'object',
+  properties: {
+    _count: { type: 'integer', minimum: 1, maximum: 1000 },
+    _offset: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+/** A page URL of a paged operation (history, $everything): `_count` always, `_offset` past the first page. */
+const pageUrl = (path: string, count: number, offset: number) =>
+  `${path}?_count=${count}${offset > 0 ? `&_offset=${offset}` : ''}`;
+
+/** A stored version's bytes as they are, with its ETag and Last-Modified. */
+function sendVersion(reply: FastifyReply, read: ReadResource) {
+  return reply
+    .header('etag', formatETag(String(read.version.version)))
+    .header('last-modified', new Date(read.version.lastUpdated).toUTCString())
+    .type(FHIR_JSON)
+    .send(read.json);
+}
 
 /**
  * The FHIR R4 REST API. Every handler reaches data only through guard, which decides, decrypts
@@ -128,12 +148,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
     async (request, reply) => {
       const { type, id } = request.params;
       supported(type);
-      const { json, version } = await guard.read(access(request), type, id);
-      return reply
-        .header('etag', formatETag(String(version.version)))
-        .header('last-modified', new Date(version.lastUpdated).toUTCString())
-        .type(FHIR_JSON)
-        .send(json);
+      return sendVersion(reply, await guard.read(access(request), type, id));
     },
   );
 
@@ -178,13 +193,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
         tags,
         summary: 'History of a resource',
         params: instanceParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            _count: { type: 'integer', minimum: 1, maximum: 1000 },
-            _offset: { type: 'integer', minimum: 0 },
-          },
-        },
+        querystring: pageQuery,
       },
     },
     async (request, reply) => {
@@ -193,8 +202,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
       const count = request.query._count ?? 20;
       const offset = request.query._offset ?? 0;
       const { total, versions } = await guard.history(access(request), type, id, { count, offset });
-      const page = (o: number) =>
-        `${base}/${type}/${id}/_history?_count=${count}${o > 0 ? `&_offset=${o}` : ''}`;
+      const page = (o: number) => pageUrl(`${base}/${type}/${id}/_history`, count, o);
       return reply.type(FHIR_JSON).send(
         historyBundle({
           baseUrl: base,
@@ -230,12 +238,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
     async (request, reply) => {
       const { type, id, vid } = request.params;
       supported(type);
-      const { json, version } = await guard.read(access(request), type, id, Number(vid));
-      return reply
-        .header('etag', formatETag(String(version.version)))
-        .header('last-modified', new Date(version.lastUpdated).toUTCString())
-        .type(FHIR_JSON)
-        .send(json);
+      return sendVersion(reply, await guard.read(access(request), type, id, Number(vid)));
     },
   );
 
@@ -246,13 +249,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
         tags,
         summary: 'Patient $everything: the patient compartment',
         params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } },
-        querystring: {
-          type: 'object',
-          properties: {
-            _count: { type: 'integer', minimum: 1, maximum: 1000 },
-            _offset: { type: 'integer', minimum: 0 },
-          },
-        },
+        querystring: pageQuery,
       },
     },
     async (request, reply) => {
@@ -260,9 +257,7 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
       const count = request.query._count ?? 100;
       const offset = request.query._offset ?? 0;
       const { resources, total } = await guard.everything(access(request), id, { count, offset });
-      const link = (o: number) => ({
-        url: `${base}/Patient/${id}/$everything?_count=${count}${o > 0 ? `&_offset=${o}` : ''}`,
-      });
+      const link = (o: number) => ({ url: pageUrl(`${base}/Patient/${id}/$everything`, count, o) });
       const bundle: FhirResource = {
         resourceType: 'Bundle',
         type: 'searchset',

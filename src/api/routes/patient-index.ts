@@ -1,16 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { StrongIdentifierKind } from '../../crypto/index.js';
+import { STRONG_IDENTIFIER_KINDS, type StrongIdentifierKind } from '../../crypto/index.js';
 import type { Guard } from '../../guard/index.js';
 import { access } from './fhir.js';
-
-const KINDS: readonly StrongIdentifierKind[] = [
-  'resident-id',
-  'passport',
-  'hk-macao-permit',
-  'taiwan-permit',
-  'foreign-permanent-residence',
-  'us-ssn',
-];
 
 /**
  * The cross-institution patient index (统一调阅编码). The identifier travels in the body, never
@@ -29,7 +20,7 @@ export async function patientIndexRoutes(app: FastifyInstance, deps: { guard: Gu
           required: ['kind', 'value'],
           additionalProperties: false,
           properties: {
-            kind: { type: 'string', enum: [...KINDS] },
+            kind: { type: 'string', enum: [...STRONG_IDENTIFIER_KINDS] },
             value: { type: 'string', minLength: 1, maxLength: 64 },
           },
         },

@@ -491,8 +491,18 @@ function createCondition(
       search: search(ifNoneExist.startsWith('?') ? ifNoneExist.slice(1) : ifNoneExist),
     };
   }
-  // Without ifNoneExist, identifiers still make re-imports idempotent, where the type indexes them.
-  if (!ctx.registry.searchParam(resource.resourceType, 'identifier')) return undefined;
+  return identifierCondition(resource, ctx.registry);
+}
+
+/**
+ * The condition that makes a create of this resource idempotent without ifNoneExist: its
+ * identifiers (system and value), where its type indexes them. Undefined when it has none.
+ */
+export function identifierCondition(
+  resource: FhirResource,
+  registry: FhirRegistry = defaultRegistry(),
+): CreateCondition | undefined {
+  if (!registry.searchParam(resource.resourceType, 'identifier')) return undefined;
   const identifiers: { system: string; value: string }[] = [];
   for (const item of Array.isArray(resource['identifier']) ? resource['identifier'] : []) {
     if (isRecord(item) && typeof item['system'] === 'string' && typeof item['value'] === 'string') {
