@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Brand } from './brand.js';
+import { randomBytesPooled } from './random.js';
 
 export type TenantId = Brand<string, 'TenantId'>;
 export type OrgId = Brand<string, 'OrgId'>;
@@ -13,9 +13,9 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * instead of scattering across them as random UUIDs do.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  const ms = BigInt(nowMs);
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  const bytes = randomBytesPooled(16);
+  // 48 bits of milliseconds, big-endian (a double holds them exactly).
+  for (let i = 5, ms = Math.floor(nowMs); i >= 0; i--, ms = Math.floor(ms / 256)) bytes[i] = ms % 256;
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

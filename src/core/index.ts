@@ -1,5 +1,6 @@
 export type { Brand } from './brand.js';
 export * from './ids.js';
+export { randomBytesPooled } from './random.js';
 export * from './clock.js';
 export * from './canonical-json.js';
 export * from './result.js';

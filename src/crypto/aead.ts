@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytesPooled } from '../core/index.js';
 import { integrityError } from './errors.js';
 
 export const KEY_BYTES = 32;
@@ -16,7 +17,7 @@ export function gcmSeal(
   aad: Uint8Array,
   prefix?: Uint8Array,
 ): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomBytesPooled(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   if (prefix) cipher.setAAD(Buffer.concat([prefix, aad]));
   else cipher.setAAD(aad);

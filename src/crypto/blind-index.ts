@@ -45,6 +45,7 @@ export class TenantIndexer {
     readonly tenant: TenantId,
     private readonly indexKeys: ReadonlyMap<IndexKind, Buffer>,
     private readonly patientIndexKey: Buffer,
+    private readonly sourceIdKey: Buffer,
   ) {}
 
   static async create(keys: KeyProvider, tenant: TenantId): Promise<TenantIndexer> {
@@ -53,7 +54,12 @@ export class TenantIndexer {
         async (kind) => [kind, await keys.deriveSubkey(tenant, `blind-index:${kind}`)] as const,
       ),
     );
-    return new TenantIndexer(tenant, new Map(entries), await keys.deriveSubkey(tenant, 'patient-index'));
+    return new TenantIndexer(
+      tenant,
+      new Map(entries),
+      await keys.deriveSubkey(tenant, 'patient-index'),
+      await keys.deriveSubkey(tenant, 'blind-index:source-id'),
+    );
   }
 
   /** The blind index of a value: base64url of the truncated HMAC of its normalized form. */
@@ -66,6 +72,19 @@ export class TenantIndexer {
       });
     return createHmac('sha256', this.indexKeys.get(kind)!)
       .update(normalized)
+      .digest()
+      .subarray(0, BLIND_INDEX_BYTES)
+      .toString('base64url');
+  }
+
+  /**
+   * The keyed token of the id a sender gave a resource, exactly as given (no normalization: two
+   * ids that differ in case are two resources). Senders often use a medical record number as the
+   * id, so it is stored only in this form.
+   */
+  sourceIdToken(scope: string, id: string): string {
+    return createHmac('sha256', this.sourceIdKey)
+      .update(`${scope}\u0000${id}`)
       .digest()
       .subarray(0, BLIND_INDEX_BYTES)
       .toString('base64url');

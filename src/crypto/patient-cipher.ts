@@ -71,6 +71,57 @@ export class PatientCipher {
   }
 
   /**
+   * Makes sure each patient has a data key, creating the missing ones together: one lookup, one
+   * call to the key provider and one transaction for a whole import chunk, where creating them
+   * one by one on first seal would cost a round trip (and a commit) per new patient.
+   */
+  async ensureKeys(tenant: TenantId, patients: Iterable<string>): Promise<void> {
+    const unknown = [...new Set(patients)].filter((p) => this.cache.get(cacheKey(tenant, p)) === undefined);
+    if (unknown.length === 0) return;
+    const known = new Set<string>();
+    for (let i = 0; i < unknown.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('crypto_data_key')
+        .select('patient_key')
+        .distinct()
+        .where('tenant_id', '=', tenant)
+        .where('patient_key', 'in', unknown.slice(i, i + 500))
+        .execute();
+      for (const r of rows) known.add(r.patient_key);
+    }
+    const fresh = unknown.filter((p) => !known.has(p));
+    if (fresh.length === 0) return;
+    const dataKeys = fresh.map(() => randomBytes(KEY_BYTES));
+    const wrapped = await this.keys.wrap(
+      tenant,
+      fresh.map((p, i) => ({ plaintext: dataKeys[i]!, context: dataKeyContext(tenant, p, 1) })),
+    );
+    for (const k of dataKeys) k.fill(0);
+    if (wrapped.length !== fresh.length)
+      throw new CustodiaError('internal', 'the key provider returned fewer wrapped keys than asked for');
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < fresh.length; i += 500)
+        await tx
+          .insertInto('crypto_data_key')
+          .values(
+            fresh.slice(i, i + 500).map((p, j) => ({
+              tenant_id: tenant,
+              patient_key: p,
+              generation: 1,
+              wrapped_key: wrapped[i + j]!.wrapped,
+              kek_version: wrapped[i + j]!.kekVersion,
+              created_at: now,
+              destroyed_at: null,
+            })),
+          )
+          // A concurrent writer's key wins; seal() reads whichever is stored.
+          .onConflict((oc) => oc.columns(['tenant_id', 'patient_key', 'generation']).doNothing())
+          .execute();
+    });
+  }
+
+  /**
    * Opens a sealed body. Throws 'integrity' if any byte of it (or of its context) differs from
    * what was sealed, and 'gone' if the patient was erased.
    */

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from '../core/index.js';
-import type { Store } from '../store/index.js';
+import { insertRows, type Store } from '../store/index.js';
 import { Alarms } from './alarm.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkEntry, decodeEntry, encodeEntry, subjectsOf, type AuditEntry } from './entry.js';
@@ -23,7 +23,6 @@ import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
 import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey } from './note.js';
 import { bytesEqual, ed25519Signer, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
-import { insertRows } from './sql.js';
 import { TileCache } from './tile-cache.js';
 import { CompactTree, MissingTile, subtreeHash, type TileReader } from './tree.js';
 

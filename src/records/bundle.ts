@@ -12,7 +12,7 @@ import {
 import type { PreparedVersion, WriteContext } from './prepare.js';
 import { assertOwner, checkIfMatch, resourceNotFound, type Records, type StoredVersion } from './records.js';
 import { missingResources, resolveCreates, searchOne } from './resolve.js';
-import { insertNew, markDeleted, replaceCurrent } from './write.js';
+import { insertNew, markDeleted, replaceCurrent, type WriteTarget } from './write.js';
 
 /** A GET entry of a batch or transaction: answered by the caller's guarded read path. */
 export type ReadEntry = Extract<PlannedEntry, { op: 'read' | 'search' }>;
@@ -126,16 +126,18 @@ export async function executeBundle(
   if (transaction) {
     await db.transaction().execute(async (tx) => {
       const creates = writes.flatMap((w) => (w.op === 'create' ? [w.prepared] : []));
-      await insertNew(tx, records.tenant, creates);
-      for (const w of writes) await applyWrite(tx, records, w);
+      const target = records.writeTarget(tx);
+      await insertNew(target, creates);
+      for (const w of writes) await applyWrite(target, w);
     });
     for (const w of writes) recordResult(results, changes, w);
   } else {
     for (const w of writes) {
       try {
         await db.transaction().execute(async (tx) => {
-          if (w.op === 'create') await insertNew(tx, records.tenant, [w.prepared]);
-          else await applyWrite(tx, records, w);
+          const target = records.writeTarget(tx);
+          if (w.op === 'create') await insertNew(target, [w.prepared]);
+          else await applyWrite(target, w);
         });
         recordResult(results, changes, w);
       } catch (e) {
@@ -197,11 +199,11 @@ async function prepareEntry(
   }
 }
 
-async function applyWrite(tx: Parameters<typeof insertNew>[0], records: Records, w: Write): Promise<void> {
+async function applyWrite(target: WriteTarget, w: Write): Promise<void> {
   if (w.op === 'update') {
-    await replaceCurrent(tx, records.tenant, w.prepared, w.current.version);
+    await replaceCurrent(target, w.prepared, w.current.version);
   } else if (w.op === 'delete') {
-    await markDeleted(tx, records.tenant, w.current.resourceType, w.current.id, w.current.version, w.now);
+    await markDeleted(target, w.current.resourceType, w.current.id, w.current.version, w.now);
   }
 }
 

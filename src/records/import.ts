@@ -9,7 +9,7 @@ import {
   type FhirResource,
 } from '../fhir/index.js';
 import { executeBundle, type BundleChange } from './bundle.js';
-import type { PreparedVersion, WriteContext } from './prepare.js';
+import { patientKeyOf, type PreparedVersion, type WriteContext } from './prepare.js';
 import type { Records } from './records.js';
 import { missingResources, resolveCreates, sourceIds } from './resolve.js';
 import { insertNew } from './write.js';
@@ -39,12 +39,28 @@ export const IMPORT_CHUNK = 1000;
 
 type Source = AsyncIterable<Uint8Array | string>;
 
+/** A resource of an NDJSON file on its way in: validated, given our id, its references rewritten. */
+interface Pending {
+  line: number;
+  resource: FhirResource;
+  /** The id the sender gave it. */
+  sourceId: string | undefined;
+  /** Our id, once given: kept when the resource waits for a later chunk, as others refer to it. */
+  id?: string;
+  /** Chunks it has waited through for a resource it refers to. */
+  waited: number;
+}
+
+/** How many chunks a resource may wait for a resource it refers to that comes later in the file. */
+const MAX_WAIT_CHUNKS = 4;
+
 /**
  * Imports FHIR NDJSON (Bulk Data style, one resource per line) with flat memory: lines are read
  * one at a time and written in chunks of IMPORT_CHUNK resources per transaction. Each resource
  * gets a new id; the id the sender gave it is kept as its source id, so references between the
  * sender's resources (`Patient/<their id>`) are rewritten to ours, and a re-import matches what
- * is there (by source id or identifier) and creates nothing. A bad line is reported and skipped.
+ * is there (by source id or identifier) and creates nothing. A resource that refers to one further
+ * down the file waits for it (up to MAX_WAIT_CHUNKS chunks). A bad line is reported and skipped.
  */
 export async function importNdjson(
   records: Records,
@@ -54,10 +70,11 @@ export async function importNdjson(
   onChunk?: (result: ImportResult) => void | Promise<void>,
 ): Promise<ImportResult> {
   const result: ImportResult = { created: 0, matched: 0, failed: 0, problems: [], changes: [] };
-  let chunk: { line: number; resource: FhirResource }[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    await importChunk(records, ctx, chunk, name, result);
+  let chunk: Pending[] = [];
+  let waiting: Pending[] = [];
+  const flush = async (last: boolean) => {
+    if (chunk.length === 0 && waiting.length === 0) return;
+    waiting = await importChunk(records, ctx, [...waiting, ...chunk], name, result, last);
     chunk = [];
     await onChunk?.(result);
     result.changes = [];
@@ -65,11 +82,14 @@ export async function importNdjson(
   for await (const item of readNdjson(source)) {
     if ('error' in item) problem(result, `${name}:${item.line}`, item.error);
     else {
-      chunk.push(item);
-      if (chunk.length >= IMPORT_CHUNK) await flush();
+      const checked = records.validator.validate(item.resource);
+      if (!checked.valid) problem(result, `${name}:${item.line}`, records.validator.error(checked.issues));
+      else
+        chunk.push({ line: item.line, resource: checked.resource, sourceId: checked.resource.id, waited: 0 });
+      if (chunk.length >= IMPORT_CHUNK) await flush(false);
     }
   }
-  await flush();
+  await flush(true);
   return result;
 }
 
@@ -145,42 +165,108 @@ export async function importBundle(
   return result;
 }
 
+/** Writes a chunk in one transaction; returns the resources that wait for a later chunk. */
 async function importChunk(
   records: Records,
   ctx: WriteContext,
-  items: { line: number; resource: FhirResource }[],
+  items: Pending[],
   name: string,
   result: ImportResult,
-): Promise<void> {
-  const valid: { line: number; resource: FhirResource; sourceId: string | undefined; index: number }[] = [];
-  for (const item of items) {
-    const checked = records.validator.validate(item.resource);
-    if (!checked.valid) problem(result, `${name}:${item.line}`, records.validator.error(checked.issues));
-    else
-      valid.push({ ...item, resource: checked.resource, sourceId: checked.resource.id, index: valid.length });
+  last: boolean,
+): Promise<Pending[]> {
+  // The sender's `Type/id` → ours: this chunk's resources here, earlier imports from the database.
+  const ours = new Map<string, string>();
+  const fresh = await giveIds(records, ctx, items, ours, result);
+  const { ready, waiting } = await bindReferences(records, ctx, fresh, ours, name, result, last);
+
+  await records.cipher.ensureKeys(
+    records.tenant,
+    ready.map((v) => patientKeyOf(v.resource, ctx.orgId, records.registry)),
+  );
+  const prepared: PreparedVersion[] = [];
+  for (const v of ready) {
+    try {
+      prepared.push(await records.prepare(ctx, v.resource, 1, 'POST', v.sourceId));
+    } catch (e) {
+      if (!isCustodiaError(e)) throw e;
+      problem(result, `${name}:${v.line}`, e);
+    }
   }
+  await records.db.transaction().execute((tx) => insertNew(records.writeTarget(tx), prepared));
+  result.created += prepared.length;
+  for (const p of prepared)
+    result.changes.push({
+      operation: 'create',
+      reference: `${p.resourceType}/${p.id}`,
+      patientKey: p.patientKey,
+    });
+  return waiting;
+}
+
+/**
+ * Matches the chunk's new resources against what the organization has (re-import creates
+ * nothing) and gives the others our ids; returns those to create.
+ */
+async function giveIds(
+  records: Records,
+  ctx: WriteContext,
+  items: Pending[],
+  ours: Map<string, string>,
+  result: ImportResult,
+): Promise<Pending[]> {
+  const unmatched = items.filter((v) => v.id === undefined);
   const matched = await resolveCreates(
     records.db,
     records.tenant,
     ctx.orgId,
     records.indexer,
-    valid.map((v) => ({
-      index: v.index,
+    unmatched.map((v, index) => ({
+      index,
       resourceType: v.resource.resourceType,
       sourceId: v.sourceId,
       condition: identifierCondition(v.resource, records.registry),
     })),
   );
   result.matched += matched.size;
-
-  // The sender's ids → ours: this chunk's new resources, then earlier imports of the organization.
-  const ours = new Map<string, string>();
-  const fresh = valid.filter((v) => !matched.has(v.index));
-  for (const v of valid) {
-    const id = matched.get(v.index) ?? uuidv7();
-    if (v.sourceId !== undefined) ours.set(`${v.resource.resourceType}/${v.sourceId}`, id);
-    v.resource.id = id;
+  for (const v of items)
+    if (v.id !== undefined && v.sourceId !== undefined)
+      ours.set(`${v.resource.resourceType}/${v.sourceId}`, v.id);
+  for (const [index, v] of unmatched.entries()) {
+    const id = matched.get(index);
+    if (v.sourceId === undefined) {
+      if (id === undefined) v.id = uuidv7();
+      continue;
+    }
+    const key = `${v.resource.resourceType}/${v.sourceId}`;
+    // The same resource twice in a chunk (a file that repeats its directory): the first one counts.
+    const earlier = ours.get(key);
+    if (id === undefined && earlier === undefined) ours.set(key, (v.id = uuidv7()));
+    else {
+      if (id === undefined) result.matched++;
+      ours.set(key, id ?? earlier!);
+    }
   }
+  return items.flatMap((v) => {
+    if (v.id === undefined) return [];
+    v.resource.id = v.id;
+    return [v];
+  });
+}
+
+/**
+ * Rewrites the sender's references to our ids: to resources of this file, then of earlier
+ * imports of the organization. A resource whose target is nowhere yet waits for a later chunk;
+ * on the last chunk (or after waiting MAX_WAIT_CHUNKS) it is reported and skipped.
+ */
+async function bindReferences(
+  records: Records,
+  ctx: WriteContext,
+  fresh: Pending[],
+  ours: Map<string, string>,
+  name: string,
+  result: ImportResult,
+  last: boolean,
+): Promise<{ ready: Pending[]; waiting: Pending[] }> {
   const slots = fresh.flatMap((v) => collectReferences(v.resource).map((slot) => ({ v, slot })));
   const unknown = [
     ...new Set(slots.map((s) => s.slot.reference).filter((r) => LOCAL.test(r) && !ours.has(r))),
@@ -189,6 +275,7 @@ async function importChunk(
     records.db,
     records.tenant,
     ctx.orgId,
+    records.indexer,
     unknown.map((r) => ({ type: r.slice(0, r.indexOf('/')), sourceId: r.slice(r.indexOf('/') + 1) })),
   );
   for (const [k, id] of earlier) ours.set(k, id);
@@ -199,42 +286,30 @@ async function importChunk(
       unknown.filter((r) => !ours.has(r)),
     ),
   );
-  const broken = new Set<number>();
+  const unresolved = new Map<Pending, string>();
   for (const { v, slot } of slots) {
     const target = ours.get(slot.reference);
     if (target !== undefined)
       slot.holder['reference'] = `${slot.reference.slice(0, slot.reference.indexOf('/'))}/${target}`;
-    else if (missing.has(slot.reference) && !broken.has(v.index)) {
-      broken.add(v.index);
+    else if (missing.has(slot.reference) && !unresolved.has(v)) unresolved.set(v, slot.reference);
+  }
+  const ready: Pending[] = [];
+  const waiting: Pending[] = [];
+  for (const v of fresh) {
+    const reference = unresolved.get(v);
+    if (reference === undefined) ready.push(v);
+    else if (!last && v.waited < MAX_WAIT_CHUNKS) waiting.push({ ...v, waited: v.waited + 1 });
+    else
       problem(
         result,
         `${name}:${v.line}`,
-        badRequest(`refers to ${slot.reference}, which was not imported`, {
-          zh: `引用的 ${slot.reference} 尚未导入`,
-          hint: 'import the referenced resources first (e.g. Patient before Observation)',
+        badRequest(`refers to ${reference}, which was not imported`, {
+          zh: `引用的 ${reference} 尚未导入`,
+          hint: 'import the referenced resources too (in this file or before it)',
         }),
       );
-    }
   }
-
-  const prepared: PreparedVersion[] = [];
-  for (const v of fresh) {
-    if (broken.has(v.index)) continue;
-    try {
-      prepared.push(await records.prepare(ctx, v.resource, 1, 'POST', v.sourceId));
-    } catch (e) {
-      if (!isCustodiaError(e)) throw e;
-      problem(result, `${name}:${v.line}`, e);
-    }
-  }
-  await records.db.transaction().execute((tx) => insertNew(tx, records.tenant, prepared));
-  result.created += prepared.length;
-  for (const p of prepared)
-    result.changes.push({
-      operation: 'create',
-      reference: `${p.resourceType}/${p.id}`,
-      patientKey: p.patientKey,
-    });
+  return { ready, waiting };
 }
 
 const LOCAL = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;

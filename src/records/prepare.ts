@@ -80,7 +80,7 @@ export async function prepareVersion(
     method,
     sortDate,
     grade: `${labels.grade.scheme}:${labels.grade.grade}`,
-    sourceId: sourceId ?? null,
+    sourceId: sourceId === undefined ? null : deps.indexer.sourceIdToken(resource.resourceType, sourceId),
     sealed,
     rows,
     lookupCodes: resource.resourceType === 'Patient' ? patientLinks(resource, deps.indexer) : [],

@@ -28,12 +28,12 @@ import {
   type FhirValidator,
   type ParsedSearch,
 } from '../fhir/index.js';
-import type { Store } from '../store/index.js';
+import type { Dialect, Store } from '../store/index.js';
 import { prepareVersion, type PrepareDeps, type PreparedVersion, type WriteContext } from './prepare.js';
 import { resolveCreates, sourceIds } from './resolve.js';
 import { matchingResources, type SearchScope } from './search.js';
 import { VERSION_COLUMNS, type RecordsTables, type VersionFacts, type VersionMethod } from './tables.js';
-import { insertNew, markDeleted, replaceCurrent } from './write.js';
+import { insertNew, markDeleted, replaceCurrent, type WriteTarget } from './write.js';
 
 export interface RecordsOptions {
   store: Store;
@@ -128,6 +128,7 @@ export class Records {
   readonly validator: FhirValidator;
   readonly cipher: PatientCipher;
   readonly db: Kysely<RecordsTables>;
+  readonly dialect: Dialect;
   readonly clock: Clock;
   /** The tenant's blind indexer (for the bulk writers of this module). */
   readonly indexer: TenantIndexer;
@@ -140,6 +141,7 @@ export class Records {
     this.validator = options.validator ?? defaultValidator();
     this.clock = options.clock ?? systemClock;
     this.db = options.store.tables<RecordsTables>();
+    this.dialect = options.store.dialect;
     this.cipher =
       options.cipher ?? new PatientCipher({ store: options.store, keys: options.keys, clock: this.clock });
     this.indexer = indexer;
@@ -148,6 +150,11 @@ export class Records {
 
   static async open(options: RecordsOptions): Promise<Records> {
     return new Records(options, await TenantIndexer.create(options.keys, options.tenant));
+  }
+
+  /** Where the writers of this module write: `tx` of this tenant's store. */
+  writeTarget(tx: WriteTarget['tx']): WriteTarget {
+    return { tx, tenant: this.tenant, dialect: this.dialect };
   }
 
   get scheme(): GradingScheme {
@@ -262,7 +269,9 @@ export class Records {
 
   /** Our id of what an organization imported under the sender's id `sourceId`. */
   async sourceIdOf(orgId: string, type: string, sourceId: string): Promise<string | undefined> {
-    return (await sourceIds(this.db, this.tenant, orgId, [{ type, sourceId }])).get(`${type}/${sourceId}`);
+    return (await sourceIds(this.db, this.tenant, orgId, this.indexer, [{ type, sourceId }])).get(
+      `${type}/${sourceId}`,
+    );
   }
 
   // The patient index.
@@ -321,7 +330,8 @@ export class Records {
     }
     resource.id = uuidv7();
     const prepared = await prepareVersion(this.deps, ctx, resource, 1, this.now(), 'POST', sourceId);
-    await insertNew(this.db, this.tenant, [prepared]);
+    // One transaction: a resource is never stored without its search rows.
+    await this.db.transaction().execute((tx) => insertNew(this.writeTarget(tx), [prepared]));
     return written(prepared, 201);
   }
 
@@ -339,7 +349,9 @@ export class Records {
     assertOwner(ctx, current);
     checkIfMatch(type, id, current, ifMatch);
     const prepared = await prepareVersion(this.deps, ctx, resource, current.version + 1, this.now(), 'PUT');
-    await this.db.transaction().execute((tx) => replaceCurrent(tx, this.tenant, prepared, current.version));
+    await this.db
+      .transaction()
+      .execute((tx) => replaceCurrent(this.writeTarget(tx), prepared, current.version));
     return written(prepared, current.method === 'DELETE' ? 201 : 200);
   }
 
@@ -350,7 +362,9 @@ export class Records {
     checkIfMatch(type, id, current, ifMatch);
     if (current.method === 'DELETE') return { resourceType: type, id, patientKey: current.patientKey };
     const now = this.now();
-    await this.db.transaction().execute((tx) => markDeleted(tx, this.tenant, type, id, current.version, now));
+    await this.db
+      .transaction()
+      .execute((tx) => markDeleted(this.writeTarget(tx), type, id, current.version, now));
     return { resourceType: type, id, versionId: String(current.version + 1), patientKey: current.patientKey };
   }
 

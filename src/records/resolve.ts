@@ -43,6 +43,7 @@ export async function resolveCreates(
       db,
       tenant,
       orgId,
+      indexer,
       bySource.map((c) => ({ type: c.resourceType, sourceId: c.sourceId! })),
     );
     for (const c of bySource) {
@@ -63,25 +64,31 @@ export async function resolveCreates(
       }),
     );
   }
-  const values = [...new Set([...blinds.values()].flat().map((b) => b.value))];
+  // One query per resource type, so the (tenant, type, param, value) index serves it.
+  const typed = byIdentifier.flatMap((c) =>
+    (blinds.get(c.index) ?? []).map((b) => [c.resourceType, b.value] as const),
+  );
   const owner = new Map<string, string>();
-  for (const part of chunks(values)) {
-    const rows = await db
-      .selectFrom('rec_search as s')
-      .innerJoin('rec_resource as r', (j) =>
-        j
-          .onRef('r.tenant_id', '=', 's.tenant_id')
-          .onRef('r.resource_type', '=', 's.resource_type')
-          .onRef('r.id', '=', 's.resource_id'),
-      )
-      .select(['s.resource_type', 's.resource_id', 's.system', 's.value'])
-      .where('s.tenant_id', '=', tenant)
-      .where('s.param', '=', 'identifier')
-      .where('s.value', 'in', part)
-      .where('r.org_id', '=', orgId)
-      .where('r.method', '!=', 'DELETE')
-      .execute();
-    for (const r of rows) owner.set(`${r.resource_type}\u0000${r.system}\u0000${r.value}`, r.resource_id);
+  for (const [type, values] of byType(typed)) {
+    for (const part of chunks(values)) {
+      const rows = await db
+        .selectFrom('rec_search as s')
+        .innerJoin('rec_resource as r', (j) =>
+          j
+            .onRef('r.tenant_id', '=', 's.tenant_id')
+            .onRef('r.resource_type', '=', 's.resource_type')
+            .onRef('r.id', '=', 's.resource_id'),
+        )
+        .select(['s.resource_type', 's.resource_id', 's.system', 's.value'])
+        .where('s.tenant_id', '=', tenant)
+        .where('s.resource_type', '=', type)
+        .where('s.param', '=', 'identifier')
+        .where('s.value', 'in', part)
+        .where('r.org_id', '=', orgId)
+        .where('r.method', '!=', 'DELETE')
+        .execute();
+      for (const r of rows) owner.set(`${r.resource_type}\u0000${r.system}\u0000${r.value}`, r.resource_id);
+    }
   }
   for (const c of byIdentifier) {
     const id = (blinds.get(c.index) ?? [])
@@ -92,16 +99,21 @@ export async function resolveCreates(
   return matched;
 }
 
-/** Our ids of resources the organization imported under the sender's ids: `Type/sourceId` → id. */
+/**
+ * Our ids of resources the organization imported under the sender's ids: `Type/sourceId` → id.
+ * Source ids are stored as keyed tokens (`TenantIndexer.sourceIdToken`), looked up the same way.
+ */
 export async function sourceIds(
   db: Db,
   tenant: TenantId,
   orgId: string,
+  indexer: TenantIndexer,
   keys: readonly { type: string; sourceId: string }[],
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const [type, ids] of byType(keys.map((k) => [k.type, k.sourceId]))) {
-    for (const part of chunks(ids)) {
+    const byToken = new Map(ids.map((id) => [indexer.sourceIdToken(type, id), id]));
+    for (const part of chunks([...byToken.keys()])) {
       const rows = await db
         .selectFrom('rec_resource')
         .select(['id', 'source_id'])
@@ -111,7 +123,7 @@ export async function sourceIds(
         .where('source_id', 'in', part)
         .where('method', '!=', 'DELETE')
         .execute();
-      for (const r of rows) out.set(`${type}/${r.source_id!}`, r.id);
+      for (const r of rows) out.set(`${type}/${byToken.get(r.source_id!)!}`, r.id);
     }
   }
   return out;

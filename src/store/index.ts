@@ -8,3 +8,4 @@ export {
 } from './open.js';
 export { migrateToLatest, migrationStatus, type MigrationReport } from './migrate.js';
 export { columnTypes, type ColumnTypes, type Dialect, type Migration } from './types.js';
+export { insertRows } from './insert-rows.js';

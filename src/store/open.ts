@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { CustodiaError, unavailable } from '../core/index.js';
+import { cachingDatabase } from './statement-cache.js';
 import { columnTypes, type ColumnTypes, type Dialect } from './types.js';
 
 export interface StoreOptions {
@@ -49,7 +50,8 @@ function openSqlite(dataDir: string): Store {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
+  database.pragma('cache_size = -65536');
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: cachingDatabase(database) }) });
   return {
     dialect: 'sqlite',
     types: columnTypes('sqlite'),

@@ -2,8 +2,8 @@
  * Multi-row inserts written as plain SQL: building them with Kysely's query builder costs more
  * than the insert itself at tens of thousands of rows a second. Values are always parameters.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
-import type { Dialect } from '../store/index.js';
+import { CompiledQuery } from 'kysely';
+import type { Dialect } from './types.js';
 
 // SQLite allows 32766 parameters a statement, PostgreSQL 65535: stay well below both.
 const MAX_PARAMETERS = 30_000;
@@ -29,7 +29,7 @@ function insertStatement(dialect: Dialect, table: string, columns: readonly stri
  * tens of thousands of rows a second).
  */
 export async function insertRows(
-  db: Kysely<unknown>,
+  db: { executeQuery(query: CompiledQuery): Promise<unknown> },
   dialect: Dialect,
   table: string,
   columns: readonly string[],
