@@ -68,6 +68,35 @@ for (const { dialect, skip } of testDialects()) {
         }
       }
     });
+    before(async () => {
+      // The Synthea fixtures, as `custodia import --org "Hospital B" ../shared/data/synthea` runs it.
+      if (!syntheaAvailable()) return console.warn(`notice: ${SYNTHEA_MISSING}; Synthea part skipped`);
+      const org = await ts.system.directory.findOrganizationByName(ts.system.tenantId, 'Hospital B');
+      const access = {
+        principal: {
+          tenantId: ts.system.tenantId,
+          userId: 'system:cli' as UserId,
+          username: 'cli',
+          kind: 'service' as const,
+          orgId: org!.id as OrgId,
+          roles: ['admin' as const],
+          qualifications: [],
+          department: null,
+          patientRef: null,
+          credentialId: 'cli',
+          purposeOfUse: null,
+        },
+      };
+      const files = syntheaFiles().sort(
+        (a, b) => Number(/Information/.test(b)) - Number(/Information/.test(a)) || a.localeCompare(b),
+      );
+      for (const file of files) {
+        const r = await ts.system.guard.import(access, 'bundle', createReadStream(file), file, {
+          baseUrl: 'http://localhost/fhir',
+        });
+        assert.equal(r.failed, 0, JSON.stringify(r.problems));
+      }
+    });
     after(() => ts?.dispose());
 
     test('create, read with ETag, update with If-Match, vread, history, delete', async () => {
