@@ -12,9 +12,10 @@ import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createServer, loadConfig, openSystem, type System } from '../src/app/index.js';
-import type { OrgId, UserId } from '../src/core/index.js';
+import type { OrgId } from '../src/core/index.js';
 import { SYNTHEA_DIR, syntheaAvailable } from '../src/fhir/testing.js';
 import type { Access } from '../src/guard/index.js';
+import { servicePrincipal } from '../src/identity/index.js';
 import { DEMO_HOSPITALS, writeNdjsonFile } from '../src/synth/index.js';
 import { loadTest } from './lib/load.js';
 import { median, quick, writeResult, type Metric } from './lib/report.js';
@@ -31,23 +32,9 @@ const config = loadConfig({ CUSTODIA_DATA_DIR: join(dir, 'data') }, { cwd: dir }
 const system = await openSystem(config);
 
 /** The CLI's operator: a service principal with local administrator power in one organization. */
-function operatorOf(system: System, orgId: string): Access {
-  return {
-    principal: {
-      tenantId: system.tenantId,
-      userId: 'system:bench' as UserId,
-      username: 'bench',
-      kind: 'service',
-      orgId: orgId as OrgId,
-      roles: ['admin', 'data-steward'],
-      qualifications: [],
-      department: null,
-      patientRef: null,
-      credentialId: 'bench',
-      purposeOfUse: null,
-    },
-  };
-}
+const operatorOf = (system: System, orgId: string): Access => ({
+  principal: servicePrincipal(system.tenantId, orgId as OrgId, 'bench', ['admin', 'data-steward']),
+});
 
 /** Peak resident memory while `work` runs, sampled every 20 ms. */
 async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; peakMiB: number }> {

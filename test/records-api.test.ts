@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createReadStream } from 'node:fs';
-import type { OrgId, UserId } from '../src/core/index.js';
 import { SYNTHEA_MISSING, syntheaAvailable, syntheaBundles, syntheaFiles } from '../src/fhir/testing.js';
 import { generateRegion, identifyingStrings, type Region } from '../src/synth/index.js';
+import { servicePrincipal } from '../src/identity/index.js';
 import { testDialects } from '../src/store/testing.js';
 import { loginAs, startTestSystem, type TestSystem } from './helpers/system.js';
 
@@ -72,21 +72,8 @@ for (const { dialect, skip } of testDialects()) {
       // The Synthea fixtures, as `custodia import --org "Hospital B" ../shared/data/synthea` runs it.
       if (!syntheaAvailable()) return console.warn(`notice: ${SYNTHEA_MISSING}; Synthea part skipped`);
       const org = await ts.system.directory.findOrganizationByName(ts.system.tenantId, 'Hospital B');
-      const access = {
-        principal: {
-          tenantId: ts.system.tenantId,
-          userId: 'system:cli' as UserId,
-          username: 'cli',
-          kind: 'service' as const,
-          orgId: org!.id as OrgId,
-          roles: ['admin' as const],
-          qualifications: [],
-          department: null,
-          patientRef: null,
-          credentialId: 'cli',
-          purposeOfUse: null,
-        },
-      };
+      const principal = servicePrincipal(ts.system.tenantId, org!.id, 'cli', ['admin', 'data-steward']);
+      const access = { principal };
       const files = syntheaFiles().sort(
         (a, b) => Number(/Information/.test(b)) - Number(/Information/.test(a)) || a.localeCompare(b),
       );

@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import type { OrgId, UserId } from '../src/core/index.js';
+import type { OrgId } from '../src/core/index.js';
 import type { Access } from '../src/guard/index.js';
+import { servicePrincipal } from '../src/identity/index.js';
 import { testDialects } from '../src/store/testing.js';
 import { startTestSystem, type TestSystem } from './helpers/system.js';
 
 /** The CLI's operator: what `custodia import --org` acts as. */
-function operator(ts: TestSystem, orgId: string): Access {
-  return {
-    principal: {
-      tenantId: ts.system.tenantId,
-      userId: 'system:cli' as UserId,
-      username: 'cli',
-      kind: 'service',
-      orgId: orgId as OrgId,
-      roles: ['admin', 'data-steward'],
-      qualifications: [],
-      department: null,
-      patientRef: null,
-      credentialId: 'cli',
-      purposeOfUse: null,
-    },
-  };
-}
+const operator = (ts: TestSystem, orgId: string): Access => ({
+  principal: servicePrincipal(ts.system.tenantId, orgId as OrgId, 'cli', ['admin', 'data-steward']),
+});
 
 const observation = (i: number, subject: string) => ({
   resourceType: 'Observation',

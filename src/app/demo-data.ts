@@ -1,5 +1,5 @@
-import type { OrgId, TenantId, UserId } from '../core/index.js';
-import type { Principal } from '../identity/index.js';
+import type { OrgId, TenantId } from '../core/index.js';
+import { servicePrincipal, type Principal } from '../identity/index.js';
 import { generateRegion, type HospitalSpec, type RegionManifest } from '../synth/index.js';
 import type { System } from './system.js';
 
@@ -13,19 +13,8 @@ export interface DemoPatients {
 }
 
 /** The demo's own service principal: it writes each hospital's records as that hospital. */
-const seeder = (tenantId: TenantId, orgId: OrgId): Principal => ({
-  tenantId,
-  userId: 'system:demo-seed' as UserId,
-  username: 'demo-seed',
-  kind: 'service',
-  orgId,
-  roles: ['data-steward'],
-  qualifications: [],
-  department: null,
-  patientRef: null,
-  credentialId: 'demo-seed',
-  purposeOfUse: null,
-});
+const seeder = (tenantId: TenantId, orgId: OrgId): Principal =>
+  servicePrincipal(tenantId, orgId, 'demo-seed', ['data-steward']);
 
 export const DEMO_PATIENT_COUNT = 240;
 

@@ -2,9 +2,9 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { CustodiaError, type OrgId, type UserId } from '../core/index.js';
+import { CustodiaError, type OrgId } from '../core/index.js';
 import type { Access } from '../guard/index.js';
-import type { Principal } from '../identity/index.js';
+import { servicePrincipal } from '../identity/index.js';
 import type { ImportResult } from '../records/index.js';
 import type { CommandContext, Runtime } from './runtime.js';
 
@@ -19,20 +19,9 @@ async function operator(ctx: CommandContext, org: string): Promise<Access> {
       zh: `没有机构“${org}”`,
       hint: 'give its id or name, as `custodia org list` shows them',
     });
-  const principal: Principal = {
-    tenantId: ctx.tenantId,
-    userId: 'system:cli' as UserId,
-    username: 'cli',
-    kind: 'service',
-    orgId: found.id as OrgId,
-    roles: ['admin', 'data-steward'],
-    qualifications: [],
-    department: null,
-    patientRef: null,
-    credentialId: 'cli',
-    purposeOfUse: null,
+  return {
+    principal: servicePrincipal(ctx.tenantId, found.id as OrgId, 'cli', ['admin', 'data-steward']),
   };
-  return { principal };
 }
 
 /** Files to import: a file, or the .json/.ndjson files of a directory (directory bundles first). */

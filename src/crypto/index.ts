@@ -17,7 +17,6 @@ export {
 } from './patient-cipher.js';
 export { CIPHERTEXT_OVERHEAD, CIPHERTEXT_V1, resourceAad, type SealContext } from './envelope.js';
 export { cryptoMigrations, type CryptoTables } from './migrations.js';
-export { LruCache } from './lru.js';
 export {
   BlindIndexer,
   TenantIndexer,

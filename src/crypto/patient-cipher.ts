@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
-import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
+import { CustodiaError, LruCache, systemClock, type Clock, type TenantId } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import { KEY_BYTES } from './aead.js';
 import { lengthPrefixed } from './bytes.js';
 import { ciphertextGeneration, openWithDataKey, sealWithDataKey, type SealContext } from './envelope.js';
 import { integrityError, patientErasedError } from './errors.js';
 import type { KeyProvider } from './key-provider.js';
-import { LruCache } from './lru.js';
 import type { CryptoTables } from './migrations.js';
 
 export interface PatientCipherOptions {
@@ -89,36 +88,10 @@ export class PatientCipher {
         .execute();
       for (const r of rows) known.add(r.patient_key);
     }
-    const fresh = unknown.filter((p) => !known.has(p));
-    if (fresh.length === 0) return;
-    const dataKeys = fresh.map(() => randomBytes(KEY_BYTES));
-    const wrapped = await this.keys.wrap(
+    await this.insertNewKeys(
       tenant,
-      fresh.map((p, i) => ({ plaintext: dataKeys[i]!, context: dataKeyContext(tenant, p, 1) })),
+      unknown.filter((p) => !known.has(p)).map((patient) => ({ patient, generation: 1 })),
     );
-    for (const k of dataKeys) k.fill(0);
-    if (wrapped.length !== fresh.length)
-      throw new CustodiaError('internal', 'the key provider returned fewer wrapped keys than asked for');
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < fresh.length; i += 500)
-        await tx
-          .insertInto('crypto_data_key')
-          .values(
-            fresh.slice(i, i + 500).map((p, j) => ({
-              tenant_id: tenant,
-              patient_key: p,
-              generation: 1,
-              wrapped_key: wrapped[i + j]!.wrapped,
-              kek_version: wrapped[i + j]!.kekVersion,
-              created_at: now,
-              destroyed_at: null,
-            })),
-          )
-          // A concurrent writer's key wins; seal() reads whichever is stored.
-          .onConflict((oc) => oc.columns(['tenant_id', 'patient_key', 'generation']).doNothing())
-          .execute();
-    });
   }
 
   /**
@@ -201,7 +174,7 @@ export class PatientCipher {
     const keys = await this.patientKeys(tenant, patient, true);
     if (keys.erased) throw patientErasedError(patient);
     const generation = keys.current + 1;
-    await this.insertNewKey(tenant, patient, generation);
+    await this.insertNewKeys(tenant, [{ patient, generation }]);
     this.cache.delete(cacheKey(tenant, patient));
     return generation;
   }
@@ -310,7 +283,7 @@ export class PatientCipher {
     } finally {
       if (this.loading.get(key) === pending) this.loading.delete(key);
     }
-    await this.insertNewKey(tenant, patient, 1);
+    await this.insertNewKeys(tenant, [{ patient, generation: 1 }]);
     this.cache.delete(key);
     return this.patientKeys(tenant, patient, false);
   }
@@ -336,27 +309,44 @@ export class PatientCipher {
     return { erased: false, current: Math.max(0, ...keys.keys()), keys };
   }
 
-  /** Inserts a new wrapped data key; loses quietly to a concurrent writer of the same generation. */
-  private async insertNewKey(tenant: TenantId, patient: string, generation: number): Promise<void> {
-    const dataKey = randomBytes(KEY_BYTES);
-    const [wrapped] = await this.keys.wrap(tenant, [
-      { plaintext: dataKey, context: dataKeyContext(tenant, patient, generation) },
-    ]);
-    dataKey.fill(0);
-    if (!wrapped) throw new CustodiaError('internal', 'the key provider returned no wrapped key');
-    await this.db
-      .insertInto('crypto_data_key')
-      .values({
-        tenant_id: tenant,
-        patient_key: patient,
-        generation,
-        wrapped_key: wrapped.wrapped,
-        kek_version: wrapped.kekVersion,
-        created_at: this.clock.now(),
-        destroyed_at: null,
-      })
-      .onConflict((oc) => oc.columns(['tenant_id', 'patient_key', 'generation']).doNothing())
-      .execute();
+  /**
+   * Inserts new wrapped data keys in one call to the key provider and one transaction; a key loses
+   * quietly to a concurrent writer of the same patient and generation (seal reads whichever is stored).
+   */
+  private async insertNewKeys(
+    tenant: TenantId,
+    wanted: readonly { patient: string; generation: number }[],
+  ): Promise<void> {
+    if (wanted.length === 0) return;
+    const dataKeys = wanted.map(() => randomBytes(KEY_BYTES));
+    const wrapped = await this.keys.wrap(
+      tenant,
+      wanted.map((w, i) => ({
+        plaintext: dataKeys[i]!,
+        context: dataKeyContext(tenant, w.patient, w.generation),
+      })),
+    );
+    for (const k of dataKeys) k.fill(0);
+    if (wrapped.length !== wanted.length)
+      throw new CustodiaError('internal', 'the key provider returned fewer wrapped keys than asked for');
+    const now = this.clock.now();
+    const rows = wanted.map((w, i) => ({
+      tenant_id: tenant,
+      patient_key: w.patient,
+      generation: w.generation,
+      wrapped_key: wrapped[i]!.wrapped,
+      kek_version: wrapped[i]!.kekVersion,
+      created_at: now,
+      destroyed_at: null,
+    }));
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += 500)
+        await tx
+          .insertInto('crypto_data_key')
+          .values(rows.slice(i, i + 500))
+          .onConflict((oc) => oc.columns(['tenant_id', 'patient_key', 'generation']).doNothing())
+          .execute();
+    });
   }
 }
 

@@ -90,3 +90,28 @@ export interface Principal {
 export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 export const isOrganizationType = (value: string): value is OrganizationType =>
   (ORGANIZATION_TYPES as readonly string[]).includes(value);
+
+/**
+ * A principal for work the system does itself in one organization's name (the console operator of
+ * `custodia import`, the demo seeder, benchmarks): no user row, no token, id `system:<name>`.
+ */
+export function servicePrincipal(
+  tenantId: TenantId,
+  orgId: OrgId,
+  name: string,
+  roles: readonly Role[],
+): Principal {
+  return {
+    tenantId,
+    userId: `system:${name}` as UserId,
+    username: name,
+    kind: 'service',
+    orgId,
+    roles,
+    qualifications: [],
+    department: null,
+    patientRef: null,
+    credentialId: name,
+    purposeOfUse: null,
+  };
+}

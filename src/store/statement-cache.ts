@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { LruCache } from '../core/index.js';
 
 /**
  * A better-sqlite3 database whose `prepare` reuses compiled statements by their SQL text. Kysely
@@ -8,23 +9,15 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
  * on the connection, and a statement holds no state between runs.
  */
 export function cachingDatabase(database: BetterSqlite3.Database, capacity = 512): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+  const cache = new LruCache<string, SqliteStatement>(capacity);
   return {
     close: () => {
       cache.clear();
       database.close();
     },
     prepare: (text: string): SqliteStatement => {
-      const hit = cache.get(text);
-      if (hit !== undefined) {
-        // Least recently used first: re-inserting moves a hit to the end of the Map's order.
-        cache.delete(text);
-        cache.set(text, hit);
-        return hit;
-      }
-      const statement = database.prepare(text);
-      if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
-      cache.set(text, statement);
+      let statement = cache.get(text);
+      if (statement === undefined) cache.set(text, (statement = database.prepare(text)));
       return statement;
     },
   };
