@@ -24,8 +24,8 @@ if (files.length === 0) {
 const skipped = [];
 if (!process.env.CUSTODIA_TEST_DATABASE_URL)
   skipped.push('PostgreSQL suites (set CUSTODIA_TEST_DATABASE_URL=postgres://... to run them)');
-if (!process.env.CUSTODIA_TEST_BROWSER)
-  skipped.push('browser suites (set CUSTODIA_TEST_BROWSER=/usr/bin/chromium to run them)');
+// No browser suite yet: the web console that would need one is not built. When it is, its
+// suite joins here behind CUSTODIA_TEST_BROWSER and .ci/run installs Chromium.
 for (const s of skipped) console.log(`notice: skipping ${s}`);
 
 const result = spawnSync(
