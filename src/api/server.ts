@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { newRequestId, type TenantId } from '../core/index.js';
@@ -8,6 +7,7 @@ import { installAuth } from './plugins/auth.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installRequestLogging } from './plugins/logging.js';
 import { installOpenApi } from './plugins/openapi.js';
+import { installSecurityHeaders } from './plugins/security-headers.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -82,13 +82,7 @@ export async function buildServer(
 
   installErrorHandling(app);
   installRequestLogging(app);
-  await app.register(helmet, {
-    // The API serves JSON; only the API reference page (/docs) needs scripts, and it sets its own CSP.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  installSecurityHeaders(app);
   installAuth(app, deps.authenticator, deps.tenantId, ['/docs']);
   await installOpenApi(app, deps.version, deps.publicUrl);
 

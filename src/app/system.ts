@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
 import { catalogMigrations } from '../catalog/index.js';
@@ -88,37 +87,22 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       alarms: ledgerAlarms,
     });
     const witness = await openWitness(config, store, keys, clock, ledgerAlarms);
-    const loginAudit = new AsyncLocalStorage<{ appended?: Promise<unknown> }>();
-    const authenticator = new (class extends Authenticator {
-      // The login entry is durable before the answer: a success that cannot be recorded fails.
-      override login(...args: Parameters<Authenticator['login']>) {
-        const slot: { appended?: Promise<unknown> } = {};
-        return loginAudit.run(slot, async () => {
-          try {
-            const pair = await super.login(...args);
-            await slot.appended;
-            return pair;
-          } catch (error) {
-            await slot.appended?.catch((e: unknown) =>
-              logger?.error({ err: e }, 'could not record a failed login in the ledger'),
-            );
-            throw error;
-          }
-        });
-      }
-    })(store, directory, tokens, clock, {
+    const authenticator = new Authenticator(store, directory, tokens, clock, {
       refreshTtlSeconds: config.refreshTokenTtlSeconds,
-      onLogin: (tenant, outcome: LoginOutcome) => {
+      // The login entry is durable before the answer: a success that cannot be recorded fails.
+      onLogin: async (tenant, outcome: LoginOutcome) => {
         logger?.info(
           outcome.outcome === 'success'
             ? { event: 'login', outcome: 'success', user: outcome.user.id }
             : { event: 'login', outcome: 'failure', reason: outcome.reason },
           'login',
         );
-        const slot = loginAudit.getStore();
-        const appended = recordLogin(ledger, directory, tenant, outcome, clock);
-        if (slot) slot.appended = appended;
-        else appended.catch((e: unknown) => logger?.error({ err: e }, 'could not record a login'));
+        try {
+          await recordLogin(ledger, directory, tenant, outcome, clock);
+        } catch (error) {
+          logger?.error({ err: error }, 'could not record a login in the ledger');
+          throw error;
+        }
       },
     });
     await authenticator.loadRevocations();

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { TenantId } from '../core/index.js';
+import { LruCache, type TenantId } from '../core/index.js';
 import type { KeyProvider } from '../crypto/index.js';
 import type { AuditEntry, Ledger, PatientToken } from '../ledger/index.js';
 import type { Principal } from '../identity/index.js';
@@ -9,6 +9,9 @@ import type { Principal } from '../identity/index.js';
  * (so "who read my record" can be answered), and without the tenant's key nobody can tell whose.
  */
 export class AuditTokens {
+  /** Every read records its patients' tokens, and the same patients come back often. */
+  private readonly cache = new LruCache<string, PatientToken>(65_536);
+
   private constructor(private readonly key: Buffer) {}
 
   static async create(keys: KeyProvider, tenant: TenantId): Promise<AuditTokens> {
@@ -18,8 +21,13 @@ export class AuditTokens {
   /** The token of a patient key; resources about nobody (`org:…` keys) have none. */
   patient(patientKey: string): PatientToken | undefined {
     if (patientKey.startsWith('org:')) return undefined;
-    const mac = createHmac('sha256', this.key).update(patientKey).digest().subarray(0, 18);
-    return `pt.${mac.toString('base64url')}` as PatientToken;
+    let token = this.cache.get(patientKey);
+    if (token === undefined) {
+      const mac = createHmac('sha256', this.key).update(patientKey).digest().subarray(0, 18);
+      token = `pt.${mac.toString('base64url')}` as PatientToken;
+      this.cache.set(patientKey, token);
+    }
+    return token;
   }
 
   patients(keys: Iterable<string>): PatientToken[] {

@@ -36,8 +36,12 @@ export type LoginOutcome =
 export interface AuthenticatorOptions {
   refreshTtlSeconds: number;
   lockout?: LockoutPolicy;
-  /** Called after each login attempt (the ledger records it). */
-  onLogin?: (tenantId: TenantId, outcome: LoginOutcome) => void;
+  /**
+   * Called after each login attempt (the ledger records it). A success is answered only once the
+   * returned promise resolves, so a success that cannot be recorded fails; a failure is answered
+   * with its own error whatever the recording does (the callback reports its own errors).
+   */
+  onLogin?: (tenantId: TenantId, outcome: LoginOutcome) => Promise<void>;
 }
 
 const BAD_CREDENTIALS = () =>
@@ -102,26 +106,29 @@ export class Authenticator {
     clientAddress: string,
   ): Promise<TokenPair> {
     const name = username.trim().toLowerCase();
-    const report = (outcome: LoginOutcome) => this.options.onLogin?.(tenantId, outcome);
+    const report = async (outcome: LoginOutcome) => {
+      if (outcome.outcome === 'success') await this.options.onLogin?.(tenantId, outcome);
+      else await this.options.onLogin?.(tenantId, outcome).catch(() => undefined);
+    };
     const wait = this.perAddress.hit(clientAddress);
     if (wait > 0) {
-      report({ outcome: 'failure', username: name, reason: 'rate-limited' });
+      await report({ outcome: 'failure', username: name, reason: 'rate-limited' });
       throw TOO_MANY(wait);
     }
     const row = await this.directory.findUserRow(tenantId, name);
     const now = this.clock.now();
     if (!row || row.password_hash === null) {
       if (this.unknownUserFailures.count(name) >= this.lockout.maxFailures) {
-        report({ outcome: 'failure', username: name, reason: 'locked' });
+        await report({ outcome: 'failure', username: name, reason: 'locked' });
         throw TOO_MANY(Math.ceil(this.lockout.lockMs / 1000));
       }
       await verifyAgainstNothing(password);
       this.unknownUserFailures.hit(name);
-      report({ outcome: 'failure', username: name, reason: 'bad-credentials' });
+      await report({ outcome: 'failure', username: name, reason: 'bad-credentials' });
       throw BAD_CREDENTIALS();
     }
     if (row.locked_until !== null && row.locked_until > now) {
-      report({ outcome: 'failure', username: name, reason: 'locked' });
+      await report({ outcome: 'failure', username: name, reason: 'locked' });
       throw TOO_MANY(Math.ceil((row.locked_until - now) / 1000));
     }
     if (!(await verifyPassword(row.password_hash, password))) {
@@ -133,11 +140,11 @@ export class Authenticator {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', row.id)
         .execute();
-      report({ outcome: 'failure', username: name, reason: 'bad-credentials' });
+      await report({ outcome: 'failure', username: name, reason: 'bad-credentials' });
       throw BAD_CREDENTIALS();
     }
     if (row.disabled) {
-      report({ outcome: 'failure', username: name, reason: 'disabled' });
+      await report({ outcome: 'failure', username: name, reason: 'disabled' });
       throw forbidden('this account is disabled', {
         hint: 'ask an administrator',
         zh: '账户已停用，请联系管理员',
@@ -152,7 +159,7 @@ export class Authenticator {
         .execute();
     }
     const user = toUser(row);
-    report({ outcome: 'success', user });
+    await report({ outcome: 'success', user });
     return this.issuePair(user);
   }
 

@@ -17,7 +17,9 @@ async function setup(dialect: 'sqlite' | 'postgres') {
   const logins: LoginOutcome[] = [];
   const auth = new Authenticator(t.store, directory, tokens, clock, {
     refreshTtlSeconds: 86_400,
-    onLogin: (_tenant, o) => logins.push(o),
+    onLogin: async (_tenant, o) => {
+      logins.push(o);
+    },
   });
   const org = await directory.createOrganization(TENANT, {
     name: 'First Hospital',

@@ -28,7 +28,7 @@ import {
   type FhirValidator,
   type ParsedSearch,
 } from '../fhir/index.js';
-import type { Dialect, Store } from '../store/index.js';
+import { preparedQuery, type Dialect, type PreparedQuery, type Store } from '../store/index.js';
 import { prepareVersion, type PrepareDeps, type PreparedVersion, type WriteContext } from './prepare.js';
 import { resolveCreates, sourceIds } from './resolve.js';
 import { matchingResources, type SearchScope } from './search.js';
@@ -133,6 +133,8 @@ export class Records {
   /** The tenant's blind indexer (for the bulk writers of this module). */
   readonly indexer: TenantIndexer;
   private readonly deps: PrepareDeps;
+  /** The read by id behind every governed read, compiled once. */
+  private readonly currentQuery: PreparedQuery<'tenant' | 'type' | 'id', CurrentRow>;
   private lastNow = 0;
 
   private constructor(options: RecordsOptions, indexer: TenantIndexer) {
@@ -142,6 +144,14 @@ export class Records {
     this.clock = options.clock ?? systemClock;
     this.db = options.store.tables<RecordsTables>();
     this.dialect = options.store.dialect;
+    this.currentQuery = preparedQuery((slot) =>
+      this.db
+        .selectFrom('rec_resource')
+        .select(CURRENT_COLUMNS)
+        .where('tenant_id', '=', slot('tenant'))
+        .where('resource_type', '=', slot('type'))
+        .where('id', '=', slot('id')),
+    );
     this.cipher =
       options.cipher ?? new PatientCipher({ store: options.store, keys: options.keys, clock: this.clock });
     this.indexer = indexer;
@@ -170,14 +180,8 @@ export class Records {
   // Reads: metadata first, so guard can decide before anything is decrypted.
 
   async current(type: string, id: string): Promise<StoredVersion | undefined> {
-    const row = await this.db
-      .selectFrom('rec_resource')
-      .select(CURRENT_COLUMNS)
-      .where('tenant_id', '=', this.tenant)
-      .where('resource_type', '=', type)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row && toStored(row);
+    const { rows } = await this.currentQuery.run(this.db, { tenant: this.tenant, type, id });
+    return rows[0] && toStored(rows[0]);
   }
 
   async version(type: string, id: string, version: number): Promise<StoredVersion | undefined> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
-import { migrationStatus, redactUrl, type Migration } from './index.js';
+import { migrationStatus, preparedQuery, redactUrl, type Migration, type QueryRunner } from './index.js';
 import { openTestStore, testDialects } from './testing.js';
 
 interface NoteTables {
@@ -74,6 +74,40 @@ for (const { dialect, skip } of testDialects()) {
           .select(sql<number>`count(*)`.as('count'))
           .executeTakeFirstOrThrow();
         assert.equal(Number(count), 0);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    test('a prepared query runs with new values each time, in a transaction too', async () => {
+      const t = await openTestStore(dialect, migrations);
+      try {
+        const db = t.store.tables<NoteTables>();
+        const rows = ['a', 'b', 'c'].map((id, i) => ({
+          tenant_id: id === 'c' ? 'other' : 't1',
+          id,
+          body: Buffer.from(id),
+          created_at: 1_000 + i,
+        }));
+        await db.insertInto('note').values(rows).execute();
+        const byId = preparedQuery<'tenant' | 'id', { id: string; created_at: number }>((slot) =>
+          db
+            .selectFrom('note')
+            .select(['id', 'created_at'])
+            .where('tenant_id', '=', slot('tenant'))
+            .where('id', '=', slot('id'))
+            .where('created_at', '>', 0),
+        );
+        const get = async (tenant: string, id: string, runner: QueryRunner = db) =>
+          (await byId.run(runner, { tenant, id })).rows.map((r) => [r.id, Number(r.created_at)]);
+        assert.deepEqual(await get('t1', 'a'), [['a', 1000]]);
+        assert.deepEqual(await get('t1', 'b'), [['b', 1001]]);
+        assert.deepEqual(await get('t1', 'c'), [], 'the tenant value is filled in, not the first one kept');
+        assert.deepEqual(await get('other', 'c'), [['c', 1002]]);
+        await db.transaction().execute(async (tx) => {
+          await tx.deleteFrom('note').where('id', '=', 'a').execute();
+          assert.deepEqual(await get('t1', 'a', tx), []);
+        });
       } finally {
         await t.dispose();
       }
