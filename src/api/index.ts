@@ -4,3 +4,4 @@ export { toCustodiaError, toOperationOutcome, toProblem, type Problem } from './
 export { LOG_REDACT_PATHS } from './plugins/logging.js';
 export { fhirRoutes, access, type FhirDeps } from './routes/fhir.js';
 export { patientIndexRoutes } from './routes/patient-index.js';
+export { catalogRoutes, type CatalogRouteDeps } from './routes/catalog.js';

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildServer, fhirRoutes, ledgerRoutes, patientIndexRoutes } from '../api/index.js';
+import { buildServer, catalogRoutes, fhirRoutes, ledgerRoutes, patientIndexRoutes } from '../api/index.js';
 import { CosigningSchedule } from '../ledger/index.js';
 import { witnessPeers, type System } from './system.js';
 import { VERSION } from './version.js';
+
+const CATALOG_REFRESH_MS = 30_000;
 
 /** The HTTP server over an open system, with every module's routes. */
 export async function createServer(system: System, logger: Logger): Promise<FastifyInstance> {
@@ -50,12 +52,22 @@ export async function createServer(system: System, logger: Logger): Promise<Fast
         alarms: system.ledgerAlarms,
         cosign: () => cosigning.round(),
       }),
+      catalogRoutes({
+        catalog: system.catalog,
+        collections: system.collections,
+        schemes: system.schemes,
+        ledger: system.ledger,
+        clock: system.clock,
+      }),
     ],
   );
   cosigning.start(Math.max(1000, config.ledgerCheckpointMs));
+  // The catalog's collection assets follow the clinical store (volumes, grades) without a cost on writes.
+  system.collections.start(CATALOG_REFRESH_MS, (e) => logger.warn({ err: e }, 'catalog refresh failed'));
   app.addHook('onClose', async () => {
     unsubscribe();
     await cosigning.stop();
+    await system.collections.stop();
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
-import { catalogMigrations } from '../catalog/index.js';
+import { Catalog, CollectionSync, SchemeControl, catalogMigrations } from '../catalog/index.js';
 import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
 import {
   Alarms,
@@ -23,7 +23,13 @@ import {
 } from '../identity/index.js';
 import { getScheme } from '../classify/index.js';
 import { Guard } from '../guard/index.js';
-import { Records, recordsMigrations } from '../records/index.js';
+import {
+  Records,
+  collectionChanges,
+  collectionGradeCounts,
+  recordsMigrations,
+  relabelResources,
+} from '../records/index.js';
 import { migrateToLatest, openStore, type Migration, type Store } from '../store/index.js';
 import type { Config } from './config.js';
 
@@ -55,6 +61,12 @@ export interface System {
   records: Records;
   /** THE enforcement pipeline every path to clinical data goes through. */
   guard: Guard;
+  /** The data asset catalog (数据资产台账); the tenant's chosen grading scheme is stored there. */
+  catalog: Catalog;
+  /** Keeps the clinical store's collection assets (volumes, grades) current in the catalog. */
+  collections: CollectionSync;
+  /** Switches the tenant's grading scheme and relabels the stored resources. */
+  schemes: SchemeControl;
   /** Migrations this open applied (empty when the schema was up to date or migrate was off). */
   appliedMigrations: string[];
   close(): Promise<void>;
@@ -106,14 +118,33 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       },
     });
     await authenticator.loadRevocations();
+    // The scheme a tenant chose (custodia classify scheme) wins over the configured default.
+    const catalog = new Catalog({ store, clock, defaultScheme: config.gradingScheme });
     const records = await Records.open({
       store,
       tenant: tenantId,
       keys,
-      scheme: getScheme(config.gradingScheme),
+      scheme: getScheme(await catalog.tenantScheme(tenantId)),
       clock,
     });
     const guard = await Guard.create({ records, ledger, keys, tenant: tenantId, clock });
+    const collections = new CollectionSync(
+      catalog,
+      tenantId,
+      {
+        lastChanges: () => collectionChanges(records),
+        gradeCounts: (t) => collectionGradeCounts(records, t),
+      },
+      { clock },
+    );
+    const schemes = new SchemeControl({
+      catalog,
+      tenant: tenantId,
+      collections,
+      useScheme: (scheme) => records.useScheme(scheme),
+      relabel: (scheme, o) => relabelResources(records, scheme, o),
+      clock,
+    });
     return {
       config,
       tenantId,
@@ -127,8 +158,13 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       ledgerAlarms,
       records,
       guard,
+      catalog,
+      collections,
+      schemes,
       appliedMigrations,
       close: async () => {
+        await schemes.stop();
+        await collections.stop();
         await ledger.close();
         await store.close();
       },

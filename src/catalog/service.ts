@@ -34,6 +34,8 @@ const MAX_LINEAGE_DEPTH = 50;
 export interface CatalogOptions {
   store: Store;
   clock?: Clock;
+  /** The scheme of a tenant that has not chosen one (the configured `gradingScheme`); default `seed-3-grade`. */
+  defaultScheme?: string;
 }
 
 /**
@@ -43,22 +45,31 @@ export interface CatalogOptions {
 export class Catalog {
   private readonly db: Kysely<CatalogTables>;
   private readonly clock: Clock;
+  private readonly defaultScheme: string;
 
-  constructor({ store, clock = systemClock }: CatalogOptions) {
+  constructor({ store, clock = systemClock, defaultScheme = DEFAULT_SCHEME }: CatalogOptions) {
     this.db = store.tables<CatalogTables>();
     this.clock = clock;
+    this.defaultScheme = defaultScheme;
   }
 
   // ---- tenant scheme ---------------------------------------------------------------------------
 
-  /** The grading scheme a tenant has chosen (default `seed-3-grade`). */
+  /** The grading scheme a tenant has chosen, or the default scheme when it has chosen none. */
   async tenantScheme(tenant: string): Promise<string> {
+    return (await this.storedScheme(tenant))?.scheme ?? this.defaultScheme;
+  }
+
+  /** The tenant's recorded choice of scheme, with who made it and when; undefined when none was made. */
+  async storedScheme(
+    tenant: string,
+  ): Promise<{ scheme: string; updatedAt: number; updatedBy: string } | undefined> {
     const row = await this.db
       .selectFrom('catalog_tenant_scheme')
-      .select('scheme_id')
+      .select(['scheme_id', 'updated_at', 'updated_by'])
       .where('tenant_id', '=', tenant)
       .executeTakeFirst();
-    return row?.scheme_id ?? DEFAULT_SCHEME;
+    return row && { scheme: row.scheme_id, updatedAt: Number(row.updated_at), updatedBy: row.updated_by };
   }
 
   /** Chooses a tenant's scheme. Callers then relabel stored resources (`classify.relabel`). */
@@ -346,6 +357,7 @@ export class Catalog {
     if (!actor || actor.trim() === '')
       throw badRequest('a steward decision must name who made it', { zh: '必须记录决定人', path: 'actor' });
     const now = this.clock.now();
+    const tenantScheme = await this.tenantScheme(tenant);
     let record: FieldDecision | undefined;
     const asset = await this.mutate(
       tenant,
@@ -361,7 +373,7 @@ export class Catalog {
             hint: `fields: ${a.fields.map((f) => f.name).join(', ')}`,
           });
         const field = a.fields[i]!;
-        const scheme = field.grade?.scheme ?? a.sensitivity?.scheme ?? DEFAULT_SCHEME;
+        const scheme = field.grade?.scheme ?? a.sensitivity?.scheme ?? tenantScheme;
         let decided: FieldSpec;
         if (decision.action === 'override') {
           if (

@@ -26,3 +26,5 @@ export {
 } from './import.js';
 export { strongIdentifierKind } from './patient-index.js';
 export { recordsMigrations, type RecordsTables } from './tables.js';
+export { relabelResources, type RelabelOptions, type RelabelResult } from './relabel.js';
+export { collectionChanges, collectionGradeCounts } from './collection-stats.js';

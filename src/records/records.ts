@@ -171,6 +171,11 @@ export class Records {
     return this.deps.scheme;
   }
 
+  /** Labels what is written from now on under `scheme` (the tenant switched; `relabelResources` redoes the rest). */
+  useScheme(scheme: GradingScheme): void {
+    this.deps.scheme = scheme;
+  }
+
   /** Strictly increasing write times, so versions written in one millisecond still sort. */
   now(): number {
     this.lastNow = Math.max(this.clock.now(), this.lastNow + 1);

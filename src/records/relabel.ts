@@ -1,0 +1,197 @@
+import { sql } from 'kysely';
+import { isCustodiaError } from '../core/index.js';
+import { applyLabels, labelResource, type GradingScheme } from '../classify/index.js';
+import type { FhirResource } from '../fhir/index.js';
+import { insertRows } from '../store/index.js';
+import { searchRows } from './index-rows.js';
+import type { Records, StoredVersion } from './records.js';
+
+export interface RelabelOptions {
+  /** Visit every current version, not only those whose stored grade is of another scheme. */
+  all?: boolean;
+  /** Resources per transaction; default 500. */
+  batchSize?: number;
+  /** After each committed batch, with the `Type/id` references relabelled in it (for the ledger). */
+  onBatch?: (resources: string[]) => Promise<void>;
+  onProgress?: (p: { scanned: number; relabelled: number }) => void;
+  /** Stops between batches (at shutdown); what is done stays done, a later pass does the rest. */
+  signal?: AbortSignal;
+}
+
+export interface RelabelResult {
+  scanned: number;
+  relabelled: number;
+  unchanged: number;
+  skipped: number;
+  erased: number;
+  failed: string[];
+  batches: number;
+}
+
+const SEARCH_COLUMNS = [
+  'tenant_id',
+  'resource_type',
+  'resource_id',
+  'param',
+  'system',
+  'value',
+  'low',
+  'high',
+];
+const MAX_FAILED = 100;
+
+/**
+ * Relabels the stored resources under `scheme`: each current version is opened, labelled afresh
+ * (`meta.security` and grade; codings a person set by hand are kept), resealed under the same
+ * data key and version, and its `_security` search rows are replaced, one transaction per batch.
+ * The version stays: in FHIR, security labels are metadata (`$meta-add` does not make a version).
+ *
+ * Without `all`, only resources whose stored grade is of another scheme are visited, so a pass
+ * that was interrupted resumes where it stopped. A resource written meanwhile is left alone (the
+ * write labelled it, under the scheme the store uses now: switch it first with `useScheme`).
+ */
+export async function relabelResources(
+  records: Records,
+  scheme: GradingScheme,
+  options: RelabelOptions = {},
+): Promise<RelabelResult> {
+  const batchSize = options.batchSize ?? 500;
+  const prefix = `${scheme.id}:`;
+  const result: RelabelResult = {
+    scanned: 0,
+    relabelled: 0,
+    unchanged: 0,
+    skipped: 0,
+    erased: 0,
+    failed: [],
+    batches: 0,
+  };
+  let after: { type: string; id: string } | undefined;
+  for (;;) {
+    if (options.signal?.aborted) break;
+    let query = records.db
+      .selectFrom('rec_resource')
+      .select([
+        'resource_type',
+        'id',
+        'version',
+        'org_id',
+        'patient_key',
+        'last_updated',
+        'method',
+        'grade',
+        'body',
+      ])
+      .where('tenant_id', '=', records.tenant)
+      .where('method', '!=', 'DELETE');
+    if (!options.all)
+      query = query.where(sql<boolean>`substr(grade, 1, ${sql.lit(prefix.length)}) <> ${prefix}`);
+    if (after) {
+      const { type, id } = after;
+      query = query.where((eb) =>
+        eb.or([eb('resource_type', '>', type), eb.and([eb('resource_type', '=', type), eb('id', '>', id)])]),
+      );
+    }
+    const rows = await query.orderBy('resource_type').orderBy('id').limit(batchSize).execute();
+    if (rows.length === 0) break;
+    const last = rows[rows.length - 1]!;
+    after = { type: last.resource_type, id: last.id };
+    result.scanned += rows.length;
+
+    const changed = (
+      await Promise.all(
+        rows.map(async (r) => {
+          const stored: StoredVersion = {
+            resourceType: r.resource_type,
+            id: r.id,
+            version: Number(r.version),
+            orgId: r.org_id,
+            patientKey: r.patient_key,
+            lastUpdated: Number(r.last_updated),
+            method: r.method,
+            grade: r.grade,
+            sealed: r.body,
+          };
+          if (!stored.sealed) return undefined;
+          let resource: FhirResource;
+          try {
+            resource = JSON.parse((await records.open(stored)).toString('utf8')) as FhirResource;
+          } catch (e) {
+            if (isCustodiaError(e) && e.code === 'gone') result.erased++;
+            else if (result.failed.length < MAX_FAILED)
+              result.failed.push(`${stored.resourceType}/${stored.id}`);
+            return undefined;
+          }
+          const labels = labelResource(resource, scheme);
+          const next = applyLabels(resource, labels);
+          const grade = `${labels.grade.scheme}:${labels.grade.grade}`;
+          if (grade === stored.grade && sameSecurity(resource, next)) {
+            result.unchanged++;
+            return undefined;
+          }
+          const sealed = await records.cipher.seal(Buffer.from(JSON.stringify(next)), {
+            tenant: records.tenant,
+            patient: stored.patientKey,
+            resourceType: stored.resourceType,
+            id: stored.id,
+            version: stored.version,
+          });
+          const security = searchRows(next, records.registry, records.indexer).rows.filter(
+            (row) => row.param === '_security',
+          );
+          return { stored, grade, sealed, security };
+        }),
+      )
+    ).filter((c) => c !== undefined);
+    if (changed.length === 0) continue;
+
+    const written: string[] = [];
+    await records.db.transaction().execute(async (tx) => {
+      const values: unknown[] = [];
+      for (const c of changed) {
+        const { stored } = c;
+        const updated = await tx
+          .updateTable('rec_resource')
+          .set({ body: c.sealed, grade: c.grade })
+          .where('tenant_id', '=', records.tenant)
+          .where('resource_type', '=', stored.resourceType)
+          .where('id', '=', stored.id)
+          .where('version', '=', stored.version)
+          .where('method', '!=', 'DELETE')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) {
+          result.skipped++;
+          continue;
+        }
+        await tx
+          .deleteFrom('rec_search')
+          .where('tenant_id', '=', records.tenant)
+          .where('resource_type', '=', stored.resourceType)
+          .where('resource_id', '=', stored.id)
+          .where('param', '=', '_security')
+          .execute();
+        for (const row of c.security)
+          values.push(
+            records.tenant,
+            stored.resourceType,
+            stored.id,
+            row.param,
+            row.system,
+            row.value,
+            row.low,
+            row.high,
+          );
+        written.push(`${stored.resourceType}/${stored.id}`);
+      }
+      await insertRows(tx, records.dialect, 'rec_search', SEARCH_COLUMNS, values);
+    });
+    result.relabelled += written.length;
+    result.batches++;
+    if (written.length > 0) await options.onBatch?.(written);
+    options.onProgress?.({ scanned: result.scanned, relabelled: result.relabelled });
+  }
+  return result;
+}
+
+const sameSecurity = (a: FhirResource, b: FhirResource) =>
+  JSON.stringify(a.meta?.security ?? []) === JSON.stringify(b.meta?.security ?? []);
