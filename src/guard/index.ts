@@ -14,3 +14,4 @@ export {
   type DenyCode,
   type ResourceFacts,
 } from './decision.js';
+export { ConsentGate } from './consent-gate.js';
