@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CustodiaError, isCustodiaError, type OrgId } from '../core/index.js';
 import { ORGANIZATION_TYPES, ROLES, type Qualification } from '../identity/index.js';
+import { addCatalogCommands } from './catalog-command.js';
 import { addDeidCommand } from './deid-command.js';
 import { addLedgerCommand } from './ledger-command.js';
 import { addRecordsCommands } from './records-command.js';
@@ -159,6 +160,7 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
   addDeidCommand(program, out);
   addLedgerCommand(program, rt, out);
   addRecordsCommands(program, rt, configFile, out);
+  addCatalogCommands(program, rt, configFile, out);
 
   return program;
 }

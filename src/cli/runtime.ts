@@ -1,4 +1,5 @@
 import type { TenantId } from '../core/index.js';
+import type { Catalog, CollectionSync, SchemeControl } from '../catalog/index.js';
 import type { Authenticator, Directory } from '../identity/index.js';
 import type { Guard } from '../guard/index.js';
 import type { Ledger, LedgerOptions, WitnessPeer } from '../ledger/index.js';
@@ -11,6 +12,10 @@ export interface CommandContext {
   authenticator: Authenticator;
   ledger: Ledger;
   guard: Guard;
+  /** The data asset catalog, its collection refresher and the tenant's grading scheme. */
+  catalog: Catalog;
+  collections: CollectionSync;
+  schemes: SchemeControl;
   config: { publicUrl: string };
 }
 
