@@ -151,6 +151,21 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(page.entry?.length, 2);
       const links = page['link'] as { relation: string; url: string }[];
       assert.ok(links.some((l) => l.relation === 'next' && l.url.includes('_offset=2')));
+      assert.equal(page['total'], undefined, 'not counted unless asked (_total)');
+      const counted = await find('_count=2&_total=accurate');
+      const total = counted['total'] as number;
+      assert.ok(total > 2);
+      const counting = (counted['link'] as { relation: string; url: string }[]).find(
+        (l) => l.relation === 'next',
+      );
+      assert.match(counting!.url, /_total=accurate/, 'the next page counts too');
+      const last = await find(`_count=2&_offset=${total - 1}`);
+      assert.equal(last.entry?.length, 1);
+      assert.equal(last['total'], total, 'known without counting on the last page');
+      assert.ok(!(last['link'] as { relation: string }[]).some((l) => l.relation === 'next'));
+      const bad = await call(tokenA, 'GET', '/fhir/Patient?_total=lots');
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /none, estimate, accurate/);
       const labelled = await find(
         '_security=https://custodia.dev/fhir/CodeSystem/grade/seed-3-grade|grade-2&_count=1',
       );
@@ -165,7 +180,7 @@ for (const { dialect, skip } of testDialects()) {
           await call(
             tokenA,
             'GET',
-            `/fhir/Observation?patient=${String(e.resource?.['id'])}&_count=5&_sort=-date`,
+            `/fhir/Observation?patient=${String(e.resource?.['id'])}&_count=5&_sort=-date&_total=accurate`,
           )
         ).json() as Json;
         if ((r['total'] as number) > 0) withObs.push(r);
@@ -181,7 +196,7 @@ for (const { dialect, skip } of testDialects()) {
         await call(
           tokenA,
           'GET',
-          `/fhir/Observation?subject=${subject}&code=${code.system}|${code.code}&date=ge1900-01-01&date=lt2100-01-01`,
+          `/fhir/Observation?subject=${subject}&code=${code.system}|${code.code}&date=ge1900-01-01&date=lt2100-01-01&_total=accurate`,
         )
       ).json() as Json;
       assert.ok((byCode['total'] as number) >= 1);
@@ -204,7 +219,7 @@ for (const { dialect, skip } of testDialects()) {
     });
 
     test('transactions are all or nothing; bad input gets the right status', async () => {
-      const before = (await call(tokenA, 'GET', '/fhir/Patient?_count=1')).json() as Json;
+      const before = (await call(tokenA, 'GET', '/fhir/Patient?_count=1&_total=accurate')).json() as Json;
       const bad = await call(tokenA, 'POST', '/fhir', {
         resourceType: 'Bundle',
         type: 'transaction',
@@ -226,7 +241,7 @@ for (const { dialect, skip } of testDialects()) {
         ],
       });
       assert.equal(bad.statusCode, 400, bad.body);
-      const afterBad = (await call(tokenA, 'GET', '/fhir/Patient?_count=1')).json() as Json;
+      const afterBad = (await call(tokenA, 'GET', '/fhir/Patient?_count=1&_total=accurate')).json() as Json;
       assert.equal(afterBad['total'], before['total'], 'nothing written');
 
       const dup = await call(tokenA, 'POST', '/fhir', {
@@ -258,7 +273,7 @@ for (const { dialect, skip } of testDialects()) {
 
     test('re-importing the same bundles creates nothing new', async () => {
       const count = async () =>
-        ((await call(tokenA, 'GET', '/fhir/Observation?_count=1')).json() as Json)['total'];
+        ((await call(tokenA, 'GET', '/fhir/Observation?_count=1&_total=accurate')).json() as Json)['total'];
       const before = await count();
       const res = (await call(tokenA, 'POST', '/fhir', region.hospitals[0]!.bundles[0])).json() as Json;
       assert.ok(

@@ -43,7 +43,7 @@ test('fhir-kit-client creates, reads, searches and pages', async () => {
 
   const first = (await client.search({
     resourceType: 'Patient',
-    searchParams: { name: '周', _count: 2 },
+    searchParams: { name: '周', _count: 2, _total: 'accurate' },
   })) as unknown as {
     resourceType: 'Bundle';
     total: number;

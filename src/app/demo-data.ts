@@ -42,6 +42,7 @@ export async function seedDemoPatients(
       await system.guard.bundle(access, bundle, { baseUrl });
     }
   }
+  await system.records.refreshStatistics();
   const stored = await system.records.sourceIdOf(first.orgId, 'Patient', demoPatient);
   return { demoPatientRef: stored === undefined ? undefined : `Patient/${stored}` };
 }

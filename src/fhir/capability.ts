@@ -16,6 +16,12 @@ const RESULT_PARAMS = [
   { name: '_count', type: 'number', documentation: 'Page size: default 20, at most 1000.' },
   { name: '_offset', type: 'number', documentation: 'Skip this many matches (or page with the next link).' },
   { name: '_sort', type: 'special', documentation: 'date, -date, _lastUpdated or -_lastUpdated.' },
+  {
+    name: '_total',
+    type: 'token',
+    documentation:
+      'none (default: Bundle.total only when known without counting, on the last page), estimate or accurate (counted).',
+  },
 ];
 
 /**

@@ -71,6 +71,8 @@ export {
   type TokenQuery,
   type DateQuery,
   type SortKey,
+  TOTAL_MODES,
+  type TotalMode,
   type Handling,
   type QueryInput,
   type SearchOptions,
@@ -112,10 +114,12 @@ export {
 export {
   bundleResponse,
   searchsetBundle,
+  searchsetJson,
   historyBundle,
   statusLine,
   type EntryResult,
   type SearchsetInput,
+  type RawResource,
   type HistoryInput,
   type HistoryVersion,
 } from './bundle/response.js';

@@ -1,6 +1,12 @@
 import { CustodiaError, forbidden, type Clock, type TenantId } from '../core/index.js';
 import type { KeyProvider, RewrapProgress, RewrapReport, StrongIdentifierKind } from '../crypto/index.js';
-import { searchsetBundle, type EntryResult, type FhirResource, type ParsedSearch } from '../fhir/index.js';
+import {
+  searchsetBundle,
+  type EntryResult,
+  type FhirResource,
+  type ParsedSearch,
+  type RawResource,
+} from '../fhir/index.js';
 import type { Ledger } from '../ledger/index.js';
 import {
   executeBundle,
@@ -89,12 +95,15 @@ export class Guard {
     return { total: found.total, versions };
   }
 
-  async search(access: Access, search: ParsedSearch): Promise<{ resources: FhirResource[]; total: number }> {
+  /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
+  async search(access: Access, search: ParsedSearch) {
     const scope = { orgIds: this.scopeOf(access) };
-    const { rows, total } = await this.records.search(search, scope);
-    const resources = await Promise.all(rows.map((r) => this.parse(r)));
+    const { rows, total, hasMore } = await this.records.search(search, scope);
+    const matches: RawResource[] = await Promise.all(
+      rows.map(async (r) => ({ resourceType: r.resourceType, id: r.id, json: await this.records.open(r) })),
+    );
     await this.recordRead(access, `${search.resourceType}.search`, rows);
-    return { resources, total };
+    return { matches, total, hasMore };
   }
 
   /** `Patient/{id}/$everything`: the patient's compartment, as far as the principal may see it. */
@@ -330,10 +339,17 @@ export class Guard {
         resource: JSON.parse(json.toString('utf8')) as FhirResource,
       };
     }
-    const { resources, total } = await this.search(access, entry.search);
+    const { matches, total, hasMore } = await this.search(access, entry.search);
+    const { search } = entry;
     return {
       status: 200,
-      resource: searchsetBundle({ baseUrl, search: entry.search, matches: resources, total }),
+      resource: searchsetBundle({
+        baseUrl,
+        search,
+        matches: matches.map((m) => JSON.parse(m.json.toString('utf8')) as FhirResource),
+        ...(total === undefined ? {} : { total }),
+        ...(hasMore ? { next: { offset: search.offset + search.count } } : {}),
+      }),
     };
   }
 }

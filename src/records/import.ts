@@ -90,6 +90,7 @@ export async function importNdjson(
     }
   }
   await flush(true);
+  if (result.created > 0) await records.refreshStatistics();
   return result;
 }
 
@@ -162,6 +163,7 @@ export async function importBundle(
     result.failed += entries.length;
     problem(result, name, e, 0);
   }
+  if (result.created > 0) await records.refreshStatistics();
   return result;
 }
 

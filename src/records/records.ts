@@ -78,7 +78,10 @@ export interface DeleteOutcome {
 
 export interface SearchResult {
   rows: StoredVersion[];
-  total: number;
+  /** Every match, when counted (`_total`) or known without counting (the last page). */
+  total: number | undefined;
+  /** Whether matches follow this page. */
+  hasMore: boolean;
 }
 
 export interface PatientLink {
@@ -133,6 +136,7 @@ export class Records {
   /** The tenant's blind indexer (for the bulk writers of this module). */
   readonly indexer: TenantIndexer;
   private readonly deps: PrepareDeps;
+  private readonly store: Store;
   /** The read by id behind every governed read, compiled once. */
   private readonly currentQuery: PreparedQuery<'tenant' | 'type' | 'id', CurrentRow>;
   private lastNow = 0;
@@ -144,6 +148,7 @@ export class Records {
     this.clock = options.clock ?? systemClock;
     this.db = options.store.tables<RecordsTables>();
     this.dialect = options.store.dialect;
+    this.store = options.store;
     this.currentQuery = preparedQuery((slot) =>
       this.db
         .selectFrom('rec_resource')
@@ -174,6 +179,11 @@ export class Records {
   /** Labels what is written from now on under `scheme` (the tenant switched; `relabelResources` redoes the rest). */
   useScheme(scheme: GradingScheme): void {
     this.deps.scheme = scheme;
+  }
+
+  /** Planner statistics brought up to date after a bulk import (see `Store.refreshStatistics`). */
+  refreshStatistics(): Promise<void> {
+    return this.store.refreshStatistics();
   }
 
   /** Strictly increasing write times, so versions written in one millisecond still sort. */
@@ -232,12 +242,21 @@ export class Records {
       const column = s.param === 'date' ? 'sort_date' : 'last_updated';
       query = query.orderBy(column, s.descending ? 'desc' : 'asc');
     }
-    const rows = await query.orderBy('id').limit(search.count).offset(search.offset).execute();
-    const needsCount = rows.length === search.count || search.offset > 0;
-    const total = needsCount
-      ? Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
-      : rows.length;
-    return { rows: rows.map(toStored), total };
+    // One row past the page tells whether another page follows, without counting every match.
+    const rows = await query
+      .orderBy('id')
+      .limit(search.count + 1)
+      .offset(search.offset)
+      .execute();
+    const hasMore = rows.length > search.count;
+    if (hasMore) rows.pop();
+    const knownTotal = !hasMore && (rows.length > 0 || search.offset === 0);
+    const total = knownTotal
+      ? search.offset + rows.length
+      : search.total === 'none'
+        ? undefined
+        : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    return { rows: rows.map(toStored), total, hasMore };
   }
 
   /** A patient's compartment (their resources, the Patient first), for `$everything`. */

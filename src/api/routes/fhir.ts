@@ -7,7 +7,7 @@ import {
   historyBundle,
   parsePreferHandling,
   parseSearch,
-  searchsetBundle,
+  searchsetJson,
   type FhirRegistry,
   type FhirResource,
 } from '../../fhir/index.js';
@@ -103,16 +103,15 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
         registry,
         handling: parsePreferHandling(header(request, 'prefer')),
       });
-      const { resources, total } = await guard.search(access(request), search);
-      const next =
-        search.offset + search.count < total ? { offset: search.offset + search.count } : undefined;
+      const { matches, total, hasMore } = await guard.search(access(request), search);
+      const next = hasMore ? { offset: search.offset + search.count } : undefined;
       const previous = search.offset > 0 ? { offset: Math.max(0, search.offset - search.count) } : undefined;
       return reply.type(FHIR_JSON).send(
-        searchsetBundle({
+        searchsetJson({
           baseUrl: base,
           search,
-          matches: resources,
-          total,
+          matches,
+          ...(total === undefined ? {} : { total }),
           ...(next ? { next } : {}),
           ...(previous ? { previous } : {}),
         }),

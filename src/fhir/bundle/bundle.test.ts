@@ -8,7 +8,7 @@ import { issuesOf } from '../validation/issues.js';
 import { bindPlan } from './bind.js';
 import { planBundle } from './plan.js';
 import { collectReferences } from './references.js';
-import { bundleResponse, historyBundle, searchsetBundle } from './response.js';
+import { bundleResponse, historyBundle, searchsetBundle, searchsetJson } from './response.js';
 import { parseSearch } from '../search/parse.js';
 
 const P = 'urn:uuid:11111111-1111-4111-8111-111111111111';
@@ -366,6 +366,28 @@ describe('response bundles', () => {
     const outcome = b.entry?.[1];
     assert.equal(outcome?.search?.mode, 'outcome');
     assert.match(JSON.stringify(outcome?.resource), /colour/);
+  });
+
+  it('renders a searchset with stored JSON spliced in exactly as the object form serializes', () => {
+    const stored = [
+      { resourceType: 'Observation', id: 'o1', status: 'final', valueString: '血压 "高" \\ 120/80' },
+      { resourceType: 'Observation', id: 'o2', code: { text: 'x' } },
+    ];
+    for (const query of ['patient=p1&colour=red&_count=2', 'patient=p1', 'patient=p1&_total=accurate']) {
+      const search = parseSearch('Observation', query);
+      for (const matches of [stored, []]) {
+        const input = { baseUrl: 'https://h/fhir/', search, total: 7, next: { offset: 2 }, now: 0 };
+        const text = searchsetJson({
+          ...input,
+          matches: matches.map((m) => ({
+            resourceType: m.resourceType,
+            id: m.id,
+            json: Buffer.from(JSON.stringify(m)),
+          })),
+        });
+        assert.deepEqual(JSON.parse(text), searchsetBundle({ ...input, matches }), query);
+      }
+    }
   });
 
   it('builds a history bundle', () => {

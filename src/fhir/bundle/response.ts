@@ -95,6 +95,34 @@ export function searchsetBundle(input: SearchsetInput): Bundle {
   return bundle;
 }
 
+/** A resource as stored JSON text, sent as it is rather than parsed and serialized again. */
+export interface RawResource {
+  resourceType: string;
+  id: string;
+  /** The resource's JSON: trusted to be valid (it was validated when written, and authenticated when read). */
+  json: Buffer | string;
+}
+
+/**
+ * `searchsetBundle` as JSON text, with the matches' stored JSON spliced in unparsed: a search page
+ * of twenty resources otherwise spends more on JSON.parse and JSON.stringify than on the query.
+ */
+export function searchsetJson(
+  input: Omit<SearchsetInput, 'matches' | 'includes'> & { matches: readonly RawResource[] },
+): string {
+  const base = input.baseUrl.replace(/\/+$/, '');
+  const { entry: outcome = [], ...envelope } = searchsetBundle({ ...input, matches: [] });
+  const entries = [
+    ...input.matches.map(
+      (r) =>
+        `{"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${r.json.toString()},"search":{"mode":"match"}}`,
+    ),
+    ...outcome.map((e) => JSON.stringify(e)),
+  ];
+  const head = JSON.stringify(envelope);
+  return entries.length === 0 ? head : `${head.slice(0, -1)},"entry":[${entries.join(',')}]}`;
+}
+
 function resourceEntry(base: string, resource: FhirResource, mode: 'match' | 'include'): BundleEntry {
   return { fullUrl: `${base}/${resource.resourceType}/${resource.id ?? ''}`, resource, search: { mode } };
 }

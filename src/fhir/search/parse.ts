@@ -45,6 +45,8 @@ export type SearchCriterion = CriterionBase &
   );
 
 export type SortKey = 'date' | '_lastUpdated';
+export const TOTAL_MODES = ['none', 'estimate', 'accurate'] as const;
+export type TotalMode = (typeof TOTAL_MODES)[number];
 
 export interface ParsedSearch {
   resourceType: string;
@@ -53,6 +55,11 @@ export interface ParsedSearch {
   offset: number;
   cursor?: string;
   sort: { param: SortKey; descending: boolean }[];
+  /**
+   * `_total`: whether Bundle.total must be counted. Without it the total is given only when it is
+   * known without counting (the last page); a count over every match costs more than the page.
+   */
+  total: TotalMode;
   /** Warnings for the searchset's OperationOutcome: ignored parameters, a lowered _count. */
   issues: ValidationIssue[];
 }
@@ -299,6 +306,7 @@ export function parseSearch(
     count: Math.min(options.defaultCount ?? DEFAULT_COUNT, maxCount),
     offset: 0,
     sort: [],
+    total: 'none',
     issues: [],
   };
   const unknown: ValidationIssue[] = [];
@@ -347,6 +355,12 @@ export function parseSearch(
     }
     if (name === '_offset') {
       result.offset = nonNegativeInteger(name, value);
+      continue;
+    }
+    if (name === '_total') {
+      if (!(TOTAL_MODES as readonly string[]).includes(value))
+        throw malformed(name, `is one of ${TOTAL_MODES.join(', ')}`, `取值为 ${TOTAL_MODES.join('、')} 之一`);
+      result.total = value as TotalMode;
       continue;
     }
     if (name === '_cursor') {
@@ -424,6 +438,7 @@ export function formatSearchQuery(
   if (search.sort.length > 0)
     params.set('_sort', search.sort.map((s) => (s.descending ? '-' : '') + s.param).join(','));
   params.set('_count', String(search.count));
+  if (search.total !== 'none') params.set('_total', search.total);
   const cursor = 'cursor' in page ? page.cursor : search.cursor;
   const offset = 'offset' in page ? page.offset : search.offset;
   if (cursor !== undefined) params.set('_cursor', cursor);
