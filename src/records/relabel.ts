@@ -136,7 +136,13 @@ export async function relabelResources(
             id: stored.id,
             version: stored.version,
           });
-          const security = searchRows(next, records.registry, records.indexer).rows.filter(
+          // Only the `_security` rows change: index a stub that carries just the labels (cheap).
+          const stub = {
+            resourceType: next.resourceType,
+            id: next.id,
+            meta: { security: next.meta?.security },
+          };
+          const security = searchRows(stub as FhirResource, records.registry, records.indexer).rows.filter(
             (row) => row.param === '_security',
           );
           return { stored, grade, sealed, security };
@@ -148,6 +154,7 @@ export async function relabelResources(
     const written: string[] = [];
     await records.db.transaction().execute(async (tx) => {
       const values: unknown[] = [];
+      const idsByType = new Map<string, string[]>();
       for (const c of changed) {
         const { stored } = c;
         const updated = await tx
@@ -163,13 +170,9 @@ export async function relabelResources(
           result.skipped++;
           continue;
         }
-        await tx
-          .deleteFrom('rec_search')
-          .where('tenant_id', '=', records.tenant)
-          .where('resource_type', '=', stored.resourceType)
-          .where('resource_id', '=', stored.id)
-          .where('param', '=', '_security')
-          .execute();
+        const sameType = idsByType.get(stored.resourceType);
+        if (sameType) sameType.push(stored.id);
+        else idsByType.set(stored.resourceType, [stored.id]);
         for (const row of c.security)
           values.push(
             records.tenant,
@@ -183,6 +186,14 @@ export async function relabelResources(
           );
         written.push(`${stored.resourceType}/${stored.id}`);
       }
+      for (const [type, ids] of idsByType)
+        await tx
+          .deleteFrom('rec_search')
+          .where('tenant_id', '=', records.tenant)
+          .where('resource_type', '=', type)
+          .where('resource_id', 'in', ids)
+          .where('param', '=', '_security')
+          .execute();
       await insertRows(tx, records.dialect, 'rec_search', SEARCH_COLUMNS, values);
     });
     result.relabelled += written.length;
