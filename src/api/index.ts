@@ -5,3 +5,5 @@ export { LOG_REDACT_PATHS } from './plugins/logging.js';
 export { fhirRoutes, access, type FhirDeps } from './routes/fhir.js';
 export { patientIndexRoutes } from './routes/patient-index.js';
 export { catalogRoutes, type CatalogRouteDeps } from './routes/catalog.js';
+export { consentRoutes, type ConsentRouteDeps } from './routes/consent.js';
+export { portalRoutes, type PortalDeps } from './routes/portal.js';

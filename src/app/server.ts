@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildServer, catalogRoutes, fhirRoutes, ledgerRoutes, patientIndexRoutes } from '../api/index.js';
+import {
+  buildServer,
+  catalogRoutes,
+  consentRoutes,
+  fhirRoutes,
+  ledgerRoutes,
+  patientIndexRoutes,
+  portalRoutes,
+} from '../api/index.js';
 import { CosigningSchedule } from '../ledger/index.js';
 import { witnessPeers, type System } from './system.js';
 import { VERSION } from './version.js';
@@ -44,6 +52,21 @@ export async function createServer(system: System, logger: Logger): Promise<Fast
           version: VERSION,
         }),
       (app) => patientIndexRoutes(app, { guard: system.guard }),
+      (app) =>
+        consentRoutes(app, {
+          consent: system.consent,
+          guard: system.guard,
+          directory: system.directory,
+          tenantId: system.tenantId,
+        }),
+      (app) =>
+        portalRoutes(app, {
+          guard: system.guard,
+          consent: system.consent,
+          ledger: system.ledger,
+          directory: system.directory,
+          tenantId: system.tenantId,
+        }),
       ledgerRoutes({
         ledger: system.ledger,
         witness: system.witness,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
 import { Catalog, CollectionSync, SchemeControl, catalogMigrations } from '../catalog/index.js';
+import { ConsentService, consentMigrations } from '../consent/index.js';
 import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
 import {
   Alarms,
@@ -22,7 +23,7 @@ import {
   type LoginOutcome,
 } from '../identity/index.js';
 import { getScheme } from '../classify/index.js';
-import { Guard } from '../guard/index.js';
+import { AuditTokens, ConsentGate, Guard } from '../guard/index.js';
 import {
   Records,
   collectionChanges,
@@ -40,6 +41,7 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...catalogMigrations,
   ...ledgerMigrations,
   ...recordsMigrations,
+  ...consentMigrations,
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 /** The wired modules of one Custodia process: what the server and the CLI commands work with. */
@@ -61,6 +63,8 @@ export interface System {
   records: Records;
   /** THE enforcement pipeline every path to clinical data goes through. */
   guard: Guard;
+  /** Dynamic consent: patients' rules, their evaluation for guard, receipts, guardians, complaints. */
+  consent: ConsentService;
   /** The data asset catalog (数据资产台账); the tenant's chosen grading scheme is stored there. */
   catalog: Catalog;
   /** Keeps the clinical store's collection assets (volumes, grades) current in the catalog. */
@@ -128,6 +132,16 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       clock,
     });
     const guard = await Guard.create({ records, ledger, keys, tenant: tenantId, clock });
+    const consent = new ConsentService({
+      store,
+      tenant: tenantId,
+      scheme: records.scheme,
+      keys,
+      issuer: config.publicUrl,
+      clock,
+      audit: new ConsentGate(ledger, await AuditTokens.create(keys, tenantId), clock).record,
+      organizationType: async (orgId) => (await directory.getOrganization(tenantId, orgId)).type,
+    });
     const collections = new CollectionSync(
       catalog,
       tenantId,
@@ -141,7 +155,10 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       catalog,
       tenant: tenantId,
       collections,
-      useScheme: (scheme) => records.useScheme(scheme),
+      useScheme: (scheme) => {
+        records.useScheme(scheme);
+        consent.useScheme(scheme);
+      },
       relabel: (scheme, o) => relabelResources(records, scheme, o),
       clock,
     });
@@ -158,6 +175,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       ledgerAlarms,
       records,
       guard,
+      consent,
       catalog,
       collections,
       schemes,

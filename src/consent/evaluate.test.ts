@@ -324,10 +324,8 @@ function within(a: ConsentRule, b: ConsentRule): boolean {
     const lb = LEVEL[b.recipient.kind];
     if (la !== lb) return la > lb;
     if (a.recipient.kind !== b.recipient.kind) return false;
-    return (
-      a.recipient.kind === 'any' ||
-      set((a.recipient as { values: string[] }).values, (b.recipient as { values: string[] }).values)
-    );
+    const values = (r: RecipientScope): readonly string[] => (r.kind === 'any' ? [] : r.values);
+    return set(values(a.recipient), values(b.recipient));
   };
   return (
     set(a.categories, b.categories) &&
