@@ -5,7 +5,7 @@
  * Sizes and indexes are JavaScript numbers (exact to 2^53); halving uses division rather than
  * `>>`, which would wrap at 2^31.
  */
-import { bytesEqual, sha256 } from './primitives.js';
+import { bytesEqual, sha256, sha256Latin1 } from './primitives.js';
 
 export const HASH_SIZE = 32;
 
@@ -29,6 +29,32 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeScratch.set(left, 1);
   nodeScratch.set(right, 1 + HASH_SIZE);
   return sha256(nodeScratch);
+}
+
+/**
+ * SHA-256(0x01 || the 64 bytes at `src[at]`) written to `out[outAt]`: a node hash of two adjacent
+ * packed child hashes, with no buffer allocated (the bulk path of appends and verification).
+ */
+export function nodeHashInto(src: Buffer, at: number, out: Buffer, outAt: number): void {
+  src.copy(nodeScratch, 1, at, at + 2 * HASH_SIZE);
+  out.write(sha256Latin1(nodeScratch), outAt, 'latin1');
+}
+
+/**
+ * MTH of `count` (a power of two) leaf hashes packed 32 bytes apart in `leaves` from `offset`,
+ * computed level by level in one scratch buffer.
+ */
+export function packedSubtreeHash(leaves: Buffer, offset: number, count: number): Buffer {
+  if (count === 1) return Buffer.from(leaves.subarray(offset, offset + HASH_SIZE));
+  let width = count / 2;
+  const work = Buffer.allocUnsafe(width * HASH_SIZE);
+  for (let i = 0; i < width; i++) nodeHashInto(leaves, offset + 2 * i * HASH_SIZE, work, i * HASH_SIZE);
+  // In place: parent i overwrites child i, which the parents before it have already read.
+  while (width > 1) {
+    width /= 2;
+    for (let i = 0; i < width; i++) nodeHashInto(work, 2 * i * HASH_SIZE, work, i * HASH_SIZE);
+  }
+  return work.subarray(0, HASH_SIZE);
 }
 
 /** The largest power of two strictly smaller than n (n ≥ 2). */

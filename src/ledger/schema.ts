@@ -1,5 +1,6 @@
 /** The ledger's tables, as Kysely sees them, and the migrations that create them. */
-import type { Migration } from '../store/index.js';
+import { sql, type Kysely } from 'kysely';
+import type { ColumnTypes, Migration } from '../store/index.js';
 
 export interface LedgerTables {
   /** One row per log entry: the canonical bytes, their leaf hash, and columns to find it by. */
@@ -130,4 +131,64 @@ export const ledgerMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // SQLite: the entry and subject tables clustered on their primary keys (WITHOUT ROWID). A rowid
+    // table keeps the rows in one b-tree and the key in another, so each append wrote both and
+    // verification looked every row up twice; the subject key, inserted at random places, was
+    // the largest share of the pages each group commit wrote. PostgreSQL stores heap + index
+    // either way: nothing to do there.
+    name: '20261123_0710_ledger_clustered',
+    up: async (db, { dialect, types }) => {
+      if (dialect !== 'sqlite') return;
+      await rebuildLeafTable(db, types);
+      await sql`alter table ledger_subject rename to ledger_subject_rowid`.execute(db);
+      await db.schema
+        .createTable('ledger_subject')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('idx', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_subject_pk', ['tenant_id', 'subject', 'idx'])
+        .modifyEnd(sql`without rowid`)
+        .execute();
+      await sql`insert into ledger_subject select tenant_id, subject, idx from ledger_subject_rowid`.execute(
+        db,
+      );
+      await db.schema.dropTable('ledger_subject_rowid').execute();
+    },
+  },
 ];
+
+async function rebuildLeafTable(db: Kysely<unknown>, types: ColumnTypes): Promise<void> {
+  for (const index of ['ledger_leaf_actor', 'ledger_leaf_action', 'ledger_leaf_time'])
+    await db.schema.dropIndex(index).execute();
+  await sql`alter table ledger_leaf rename to ledger_leaf_rowid`.execute(db);
+  await db.schema
+    .createTable('ledger_leaf')
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('idx', types.bigint, (c) => c.notNull())
+    .addColumn('entry', types.bytes, (c) => c.notNull())
+    .addColumn('leaf_hash', types.bytes, (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('organization', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('time', types.bigint, (c) => c.notNull())
+    .addColumn('request_id', 'text')
+    .addPrimaryKeyConstraint('ledger_leaf_pk', ['tenant_id', 'idx'])
+    .modifyEnd(sql`without rowid`)
+    .execute();
+  await sql`insert into ledger_leaf select tenant_id, idx, entry, leaf_hash, kind, actor, organization,
+    action, time, request_id from ledger_leaf_rowid`.execute(db);
+  await db.schema.dropTable('ledger_leaf_rowid').execute();
+  await db.schema
+    .createIndex('ledger_leaf_actor')
+    .on('ledger_leaf')
+    .columns(['tenant_id', 'actor', 'time'])
+    .execute();
+  await db.schema
+    .createIndex('ledger_leaf_action')
+    .on('ledger_leaf')
+    .columns(['tenant_id', 'action', 'time'])
+    .execute();
+  await db.schema.createIndex('ledger_leaf_time').on('ledger_leaf').columns(['tenant_id', 'time']).execute();
+}

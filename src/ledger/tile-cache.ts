@@ -38,6 +38,14 @@ export class TileCache {
     if (this.tiles.size > this.capacity) this.tiles.delete(this.tiles.keys().next().value!);
   }
 
+  /** `put` for a tile's leaf hashes already packed back to back (kept as given, not copied). */
+  putPacked(tile: number, packed: Buffer): void {
+    if (this.capacity === 0 || packed.length !== this.tileSize * HASH_SIZE) return;
+    this.tiles.delete(tile);
+    this.tiles.set(tile, packed);
+    if (this.tiles.size > this.capacity) this.tiles.delete(this.tiles.keys().next().value!);
+  }
+
   get size(): number {
     return this.tiles.size;
   }

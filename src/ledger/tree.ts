@@ -5,7 +5,7 @@
  * million-entry log costs about 4 MB; subtree hashes below the base level come from the caller
  * (the ledger reads the 16 leaf hashes of one tile from the database).
  */
-import { HASH_SIZE, nodeHash, rangeHash, type SubtreeSource } from './merkle.js';
+import { HASH_SIZE, nodeHash, packedSubtreeHash, rangeHash, type SubtreeSource } from './merkle.js';
 
 class HashArray {
   private buffer = Buffer.alloc(HASH_SIZE * 64);
@@ -42,6 +42,14 @@ export interface BaseNode {
   hash: Uint8Array;
   /** The leaf hashes under it (one tile), for caches of proof material. */
   leaves: readonly Uint8Array[];
+}
+
+/** A base-level subtree completed by packed staged leaves. */
+export interface PackedBaseNode {
+  index: number;
+  hash: Uint8Array;
+  /** The tile's leaf hashes, 32 bytes each, back to back. */
+  packed: Buffer;
 }
 
 export class CompactTree {
@@ -121,6 +129,41 @@ export class CompactTree {
         for (const node of baseNodes) this.pushBase(node.hash);
         this.tail = pending;
         this.count += leaves.length;
+      },
+    };
+  }
+
+  /**
+   * `stage` for leaf hashes packed 32 bytes apart in one buffer (the append and verification
+   * paths): no array or object per leaf, tile hashes computed in one scratch buffer each.
+   */
+  stagePacked(leaves: Buffer, count: number): { baseNodes: PackedBaseNode[]; commit: () => void } {
+    if (leaves.length < count * HASH_SIZE) throw new RangeError(`fewer than ${count} leaf hashes`);
+    const tail = this.tail.length;
+    const work = Buffer.allocUnsafe((tail + count) * HASH_SIZE);
+    this.tail.forEach((leaf, i) => work.set(leaf, i * HASH_SIZE));
+    leaves.copy(work, tail * HASH_SIZE, 0, count * HASH_SIZE);
+    const tileBytes = this.tileSize * HASH_SIZE;
+    const complete = Math.floor((tail + count) / this.tileSize);
+    const baseNodes: PackedBaseNode[] = new Array(complete);
+    const first = this.baseNodeCount;
+    for (let t = 0; t < complete; t++)
+      baseNodes[t] = {
+        index: first + t,
+        hash: packedSubtreeHash(work, t * tileBytes, this.tileSize),
+        packed: work.subarray(t * tileBytes, (t + 1) * tileBytes),
+      };
+    const pending: Uint8Array[] = [];
+    for (let at = complete * tileBytes; at < work.length; at += HASH_SIZE)
+      pending.push(work.subarray(at, at + HASH_SIZE));
+    const startCount = this.count;
+    return {
+      baseNodes,
+      commit: () => {
+        if (this.count !== startCount) throw new Error('the tree changed after staging');
+        for (const node of baseNodes) this.pushBase(node.hash);
+        this.tail = pending;
+        this.count += count;
       },
     };
   }
