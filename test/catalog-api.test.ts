@@ -90,6 +90,27 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal((await call('regulator', 'GET', '/admin/grading-scheme')).statusCode, 200);
     });
 
+    test('the routes are in the generated OpenAPI document', async () => {
+      const doc = (await ts.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      for (const path of [
+        '/catalog/assets',
+        '/catalog/assets/{id}',
+        '/catalog/assets/{id}/fields',
+        '/catalog/assets/{id}/lineage',
+        '/catalog/assets/{id}/history',
+        '/catalog/assets/{id}/discover',
+        '/catalog/assets/{id}/fields/{field}/decision',
+        '/catalog/inventory',
+        '/admin/grading-scheme',
+      ])
+        assert.ok(doc.paths[path], path);
+      assert.ok(
+        doc.paths['/catalog/assets'].post.requestBody.content['application/json'].schema.required.includes(
+          'responsiblePerson',
+        ),
+      );
+    });
+
     test('register, read, update with If-Match, history, and bad input naming what is valid', async () => {
       const created = await call('steward', 'POST', '/catalog/assets', asset('门诊就诊表'));
       assert.equal(created.statusCode, 201, created.body);
