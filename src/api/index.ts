@@ -7,3 +7,4 @@ export { patientIndexRoutes } from './routes/patient-index.js';
 export { catalogRoutes, type CatalogRouteDeps } from './routes/catalog.js';
 export { consentRoutes, type ConsentRouteDeps } from './routes/consent.js';
 export { portalRoutes, type PortalDeps } from './routes/portal.js';
+export { deidRoutes, type DeidRouteDeps } from './routes/deid.js';

@@ -4,6 +4,7 @@ import {
   buildServer,
   catalogRoutes,
   consentRoutes,
+  deidRoutes,
   fhirRoutes,
   ledgerRoutes,
   patientIndexRoutes,
@@ -75,6 +76,7 @@ export async function createServer(system: System, logger: Logger): Promise<Fast
         alarms: system.ledgerAlarms,
         cosign: () => cosigning.round(),
       }),
+      deidRoutes({ projects: system.deidProjects }),
       catalogRoutes({
         catalog: system.catalog,
         collections: system.collections,

@@ -23,7 +23,7 @@ import {
   type LoginOutcome,
 } from '../identity/index.js';
 import { getScheme } from '../classify/index.js';
-import { AuditTokens, ConsentGate, Guard } from '../guard/index.js';
+import { AuditTokens, ConsentGate, DeidProjects, Guard } from '../guard/index.js';
 import {
   Records,
   collectionChanges,
@@ -63,6 +63,8 @@ export interface System {
   records: Records;
   /** THE enforcement pipeline every path to clinical data goes through. */
   guard: Guard;
+  /** De-identification projects: keys from the keyring, re-identification only through its gate. */
+  deidProjects: DeidProjects;
   /** Dynamic consent: patients' rules, their evaluation for guard, receipts, guardians, complaints. */
   consent: ConsentService;
   /** The data asset catalog (数据资产台账); the tenant's chosen grading scheme is stored there. */
@@ -132,6 +134,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       clock,
     });
     const guard = await Guard.create({ records, ledger, keys, tenant: tenantId, clock });
+    const deidProjects = new DeidProjects(keys, tenantId, ledger, clock);
     const consent = new ConsentService({
       store,
       tenant: tenantId,
@@ -175,6 +178,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       ledgerAlarms,
       records,
       guard,
+      deidProjects,
       consent,
       catalog,
       collections,

@@ -157,7 +157,7 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
         out(`${u.id}  ${u.username.padEnd(20)}  ${u.kind.padEnd(7)}  ${u.roles.join(',')}`);
     });
 
-  addDeidCommand(program, out);
+  addDeidCommand(program, rt, configFile, out);
   addLedgerCommand(program, rt, out);
   addRecordsCommands(program, rt, configFile, out);
   addCatalogCommands(program, rt, configFile, out);

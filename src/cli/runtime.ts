@@ -1,7 +1,7 @@
 import type { TenantId } from '../core/index.js';
 import type { Catalog, CollectionSync, SchemeControl } from '../catalog/index.js';
 import type { Authenticator, Directory } from '../identity/index.js';
-import type { Guard } from '../guard/index.js';
+import type { DeidProjects, Guard } from '../guard/index.js';
 import type { Ledger, LedgerOptions, WitnessPeer } from '../ledger/index.js';
 import type { MigrationReport, Store } from '../store/index.js';
 
@@ -12,6 +12,8 @@ export interface CommandContext {
   authenticator: Authenticator;
   ledger: Ledger;
   guard: Guard;
+  /** De-identification projects' keys (custodia deid --project). */
+  deidProjects: DeidProjects;
   /** The data asset catalog, its collection refresher and the tenant's grading scheme. */
   catalog: Catalog;
   collections: CollectionSync;

@@ -5,7 +5,13 @@ export type Decision = { permit: true; reason: string } | Denial;
 export type Denial = { permit: false; code: DenyCode; reason: string; zh: string };
 
 export type DenyCode =
-  'not-staff' | 'other-organization' | 'not-own-record' | 'may-not-write' | 'may-not-erase';
+  | 'not-staff'
+  | 'other-organization'
+  | 'not-own-record'
+  | 'may-not-write'
+  | 'may-not-erase'
+  | 'may-not-reidentify'
+  | 'purpose-required';
 
 /** Roles that look after patients' records in their organization (and its service accounts). */
 const STAFF: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin', 'privacy-officer']);
@@ -82,6 +88,28 @@ export function decideErase(principal: Principal, facts: ResourceFacts): Decisio
       zh: '该患者属于其他机构',
     };
   return { permit: true, reason: 'erasure-by-owning-organization' };
+}
+
+/** Roles that may reverse de-identification tokens (重标识), always with a declared purpose. */
+const REIDENTIFIERS: ReadonlySet<Role> = new Set(['privacy-officer', 'data-steward']);
+
+/** Re-identifying de-identified data: a privacy officer or data steward who states why. */
+export function decideReidentify(principal: Principal, purpose: string | undefined): Decision {
+  if (!principal.roles.some((r) => REIDENTIFIERS.has(r)))
+    return {
+      permit: false,
+      code: 'may-not-reidentify',
+      reason: 'only a privacy officer or data steward may re-identify de-identified data',
+      zh: '只有隐私官或数据管理员可以对去标识化数据进行重标识',
+    };
+  if (!purpose?.trim())
+    return {
+      permit: false,
+      code: 'purpose-required',
+      reason: 're-identification needs a declared purpose of use (X-Purpose-Of-Use)',
+      zh: '重标识须声明使用目的（X-Purpose-Of-Use）',
+    };
+  return { permit: true, reason: 'reidentifier-with-purpose' };
 }
 
 /** The organizations whose records a search by this principal may return (guard filters, never leaks). */

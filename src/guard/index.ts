@@ -6,6 +6,7 @@ export { Guard, type GuardOptions, type ReadResource, type Page } from './guard.
 export { AuditTokens, type Access } from './audit.js';
 export {
   decideErase,
+  decideReidentify,
   decideRead,
   decideWrite,
   readableOrganizations,
@@ -15,3 +16,4 @@ export {
   type ResourceFacts,
 } from './decision.js';
 export { ConsentGate } from './consent-gate.js';
+export { DeidProjects, MAX_REIDENTIFY_TOKENS, type DeidProjectKeys } from './reidentify.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, unauthorized } from '../../core/index.js';
-import { isPurpose } from '../../classify/index.js';
+import { parsePurpose } from '../../consent/index.js';
 import {
   capabilityStatement,
   formatETag,
@@ -282,11 +282,8 @@ export function access(request: FastifyRequest): Access {
   const principal = request.principal;
   if (!principal) throw unauthorized('authentication required', { zh: '需要身份认证' });
   const declared = header(request, 'x-purpose-of-use') ?? principal.purposeOfUse ?? undefined;
-  if (declared !== undefined && !isPurpose(declared))
-    throw badRequest(`X-Purpose-Of-Use '${declared}' is not an HL7 PurposeOfUse code this server knows`, {
-      zh: `X-Purpose-Of-Use “${declared}” 不是已知的 HL7 PurposeOfUse 代码`,
-      hint: 'use a code such as TREAT, ETREAT, HRESCH, PUBHLTH',
-    });
+  // An HL7 PurposeOfUse code (TREAT, HRESCH, ...) or Custodia's name for it; anything else is a 400.
+  if (declared !== undefined) parsePurpose(declared, 'X-Purpose-Of-Use');
   return { principal, requestId: request.id, ...(declared === undefined ? {} : { purpose: declared }) };
 }
 
