@@ -122,9 +122,32 @@ export function compareScopes(a: CompiledRule, b: CompiledRule): ScopeRelation {
   return narrower ? 'narrower' : broader ? 'broader' : 'equal';
 }
 
-/** True when `a` is strictly narrower than `b` (cheap dimension checks first). */
+/** True when `a` is strictly narrower than `b`. The hot path: no allocation, cheapest checks first. */
 export const isStrictlyNarrower = (a: CompiledRule, b: CompiledRule): boolean =>
-  a.rank >= b.rank && compareScopes(a, b) === 'narrower';
+  a.rank >= b.rank && within(a, b) && !within(b, a);
+
+/** Whether scope `a` lies inside scope `b` (equal counts). */
+function within(a: CompiledRule, b: CompiledRule): boolean {
+  if (a.start < b.start || a.end > b.end) return false;
+  const la = RECIPIENT_LEVEL[a.recipientKind];
+  const lb = RECIPIENT_LEVEL[b.recipientKind];
+  if (la < lb) return false;
+  if (la === lb && (a.recipientKind !== b.recipientKind || !subset(a.recipients, b.recipients))) return false;
+  return (
+    subset(a.purposes, b.purposes) &&
+    subset(a.grades, b.grades) &&
+    subset(a.labels, b.labels) &&
+    subset(a.categories, b.categories)
+  );
+}
+
+/** a ⊆ b, where undefined is the whole domain. */
+function subset(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (b === undefined) return true;
+  if (a === undefined || a.size > b.size) return false;
+  for (const v of a) if (!b.has(v)) return false;
+  return true;
+}
 
 const intersects = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined) =>
   a === undefined || b === undefined || [...a].some((v) => b.has(v));
