@@ -13,7 +13,7 @@ import { getScheme } from '../src/classify/index.js';
 import type { OrgId, TenantId, UserId } from '../src/core/index.js';
 import type { Principal } from '../src/identity/index.js';
 import { migrateToLatest, openStore } from '../src/store/index.js';
-import { median, quick, writeResult, type Metric } from './lib/report.js';
+import { quick, writeResult, type Metric } from './lib/report.js';
 
 const TENANT = 'bench' as TenantId;
 const runs = quick ? 3 : 15;
