@@ -93,3 +93,57 @@ for (const { dialect, skip } of testDialects()) {
     });
   });
 }
+
+describe('verification in pages on worker threads (SQLite)', () => {
+  const tampering: [string, (idx: number) => string, string][] = [
+    [
+      'a changed entry',
+      (i) => `update ledger_leaf set entry = cast('{}' as blob) where idx = ${i}`,
+      'leaf-hash',
+    ],
+    ['a deleted entry', (i) => `delete from ledger_leaf where idx = ${i}`, 'gap'],
+    [
+      'a changed entry with its leaf hash',
+      (i) =>
+        `update ledger_leaf set leaf_hash = (select leaf_hash from ledger_leaf where idx = 0) where idx = ${i}`,
+      'leaf-hash',
+    ],
+    [
+      'a changed search column',
+      (i) => `update ledger_leaf set actor = 'x-actor' where idx = ${i}`,
+      'columns',
+    ],
+  ];
+  for (const [what, tamper, kind] of tampering)
+    test(`${what} is reported at the same index with and without workers, across page edges`, async () => {
+      const t = await openTestStore('sqlite', ledgerMigrations);
+      const ledger = await Ledger.open(t.store, {
+        tenantId: 'w',
+        origin: ORIGIN,
+        signingKey: randomSeed(),
+        cadence: { everyEntries: 100, everyMs: 0 },
+      });
+      try {
+        for (let start = 0; start < 300; start += 100)
+          await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.append(sampleEntry(start + i))));
+        await ledger.append(sampleEntry(300));
+        const options = { tenantId: 'w', origin: ORIGIN, logKeys: [ledger.verifierKey], chunk: 32 };
+        for (const workers of [0, 1, 2]) {
+          const report = await verifyLog(t.store, { ...options, workers });
+          assert.ok(report.ok && report.entriesChecked === 301 && report.checkpointsChecked === 3);
+        }
+        await sql.raw(tamper(160)).execute(t.store.tables());
+        const reports = await Promise.all(
+          [0, 1, 2].map((workers) => verifyLog(t.store, { ...options, workers })),
+        );
+        for (const report of reports) {
+          assert.ok(!report.ok && report.problem.kind === kind, JSON.stringify(report));
+          assert.equal(report.problem.index, 160);
+          assert.equal(report.entriesChecked, 160);
+        }
+      } finally {
+        await ledger.close({ checkpoint: false });
+        await t.dispose();
+      }
+    });
+});

@@ -3,16 +3,21 @@
  * with everything that was signed. Any change, deletion, reordering or truncation of entries
  * changes a leaf hash, leaves a gap, or moves a signed root, and is reported with its index.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Store } from '../store/index.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
 import { TILE_LEVEL } from './ledger.js';
-import { leafHash } from './merkle.js';
+import { HASH_SIZE, leafHash } from './merkle.js';
 import { parseVerifierKey, type VerifierKey } from './note.js';
-import { bytesEqual, toBase64 } from './primitives.js';
+import { bytesEqual, sha256Latin1, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
 import { CompactTree } from './tree.js';
+import { PageWorkers } from './verify-workers.js';
 
 export type ProblemKind =
   'gap' | 'leaf-hash' | 'entry' | 'columns' | 'tile-hash' | 'root' | 'truncated' | 'checkpoint';
@@ -38,8 +43,13 @@ export interface VerifyOptions {
   trusted?: string[];
   /** Also check the indexed columns against the entry bytes (slower; default true). */
   checkColumns?: boolean;
-  /** Rows read per query (default 20000). */
+  /** Entries read per query (default 16384). */
   chunk?: number;
+  /**
+   * Threads that read and hash pages beside this one (SQLite only; default: one per core, none
+   * for a log of fewer than four pages). 0 does everything on this thread.
+   */
+  workers?: number;
   /** Called after each chunk with the entries checked so far and the log's size. */
   onProgress?: (checked: number, total: number) => void;
 }
@@ -55,7 +65,6 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     return parsed.value;
   });
   const checkColumns = options.checkColumns ?? true;
-  const chunk = options.chunk ?? 20_000;
   let entriesChecked = 0;
   const fail = (kind: ProblemKind, index: number, message: string, zh: string): VerifyReport => ({
     ok: false,
@@ -96,7 +105,6 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   signed.sort((a, b) => a.size - b.size);
 
   const tree = new CompactTree(TILE_LEVEL);
-  let next = 0;
   let pendingCheckpoint = 0;
   const checkRoots = (): VerifyReport | undefined => {
     while (pendingCheckpoint < signed.length && signed[pendingCheckpoint]!.size === tree.size) {
@@ -119,50 +127,87 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     .where('tenant_id', '=', options.tenantId)
     .executeTakeFirst();
   const total = top?.max === null || top?.max === undefined ? 0 : Number(top.max) + 1;
-  // Checkpoint sizes are checked only where one was signed: the loop compares one number per entry.
-  let nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
-  const base = db
-    .selectFrom('ledger_leaf')
-    .where('tenant_id', '=', options.tenantId)
-    .orderBy('idx')
-    .limit(chunk);
-  // On SQLite the database compares the columns with the entry JSON in one pass (in C, several
-  // times faster than materializing and parsing every row here); elsewhere the loop does.
+
+  // The search columns: on SQLite the database compares them with the entry JSON in one pass (in
+  // C), on a second connection in a worker thread while this one hashes; elsewhere each page's
+  // rows are parsed here. Either way a column problem is reported only if nothing went wrong
+  // before it, as a row-by-row check would.
   const sqlColumns = checkColumns && store.dialect === 'sqlite';
-  const firstBadColumns = sqlColumns ? await firstColumnMismatch(db, options.tenantId) : undefined;
-  const inLoop = checkColumns && !sqlColumns;
-  for (;;) {
-    const batch: LeafRow[] = inLoop
-      ? await base.selectAll().where('idx', '>=', next).execute()
-      : await base.select(['idx', 'entry', 'leaf_hash']).where('idx', '>=', next).execute();
-    for (const row of batch) {
-      const index = Number(row.idx);
-      if (index !== next) return fail('gap', next, `entry ${next} is missing`, `第 ${next} 条记录缺失`);
-      const hash = leafHash(row.entry);
-      if (!bytesEqual(hash, row.leaf_hash))
-        return fail(
-          'leaf-hash',
-          index,
-          `entry ${index} does not hash to its stored leaf hash: it was changed`,
-          `第 ${index} 条记录内容被修改`,
-        );
-      if (inLoop || index === firstBadColumns) {
-        const full = inLoop ? row : await base.selectAll().where('idx', '=', index).executeTakeFirstOrThrow();
-        const problem = columnProblem(full, index);
-        if (problem) return fail('columns', index, problem, `第 ${index} 条记录的索引列或内容无效`);
-      }
-      tree.appendLeaf(hash);
-      entriesChecked++;
-      next++;
-      if (next === nextCheckpointSize) {
-        const bad = checkRoots();
-        if (bad) return bad;
-        nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
-      }
+  const sqlColumnCheck = sqlColumns ? firstColumnProblem(store, db, options.tenantId) : undefined;
+  let pageColumnProblem: { index: number; message: string } | undefined;
+  const columnProblemBefore = async (checked: number): Promise<VerifyReport | undefined> => {
+    const found = pageColumnProblem ?? (sqlColumnCheck ? await sqlColumnCheck : undefined);
+    if (!found || found.index >= checked) return undefined;
+    entriesChecked = found.index;
+    return fail('columns', found.index, found.message, `第 ${found.index} 条记录的索引列或内容无效`);
+  };
+  /** A problem found with `checked` entries behind it, unless a column problem came first. */
+  const failAfter = async (report: VerifyReport, checked: number): Promise<VerifyReport> =>
+    (await columnProblemBefore(checked)) ?? report;
+
+  const pageSize = Math.max(1, options.chunk ?? 16_384);
+  let nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
+  const workers = await pageWorkers(store, options.tenantId, total, pageSize, options.workers);
+  const inProcess = async (start: number, end: number): Promise<Buffer | undefined> => {
+    const page = await readPage(db, store.dialect, options.tenantId, start, end);
+    return page && checkLeafHashes(page) ? page.hashes : undefined;
+  };
+  // Pages are asked for ahead (each worker keeps two in hand) and used in order.
+  const ahead: Promise<Buffer | undefined>[] = [];
+  let asked = 0;
+  const ask = () => {
+    const limit = workers ? 2 * workers.size : 1;
+    while (ahead.length < limit && asked < total) {
+      const start = asked;
+      const end = Math.min(total, start + pageSize);
+      const answer = workers ? workers.pool.check(start, end) : inProcess(start, end);
+      answer.catch(() => undefined); // awaited in order below; not unhandled meanwhile
+      ahead.push(answer);
+      asked = end;
     }
-    options.onProgress?.(entriesChecked, Math.max(total, entriesChecked));
-    if (batch.length < chunk) break;
+  };
+  try {
+    for (let start = 0; start < total; start += pageSize) {
+      const end = Math.min(total, start + pageSize);
+      if (checkColumns && !sqlColumns && !pageColumnProblem)
+        pageColumnProblem = await pageColumns(db, options.tenantId, start, end);
+      ask();
+      const hashes = await ahead.shift()!;
+      ask();
+      const page = hashes && { count: end - start, hashes };
+      if (page) {
+        // Every leaf hash matches: the stored hashes, now proven, are the leaves. Feed the tree up
+        // to each signed size inside the page and check the root there.
+        let done = 0;
+        while (done < page.count) {
+          const stop =
+            nextCheckpointSize > start + done && nextCheckpointSize <= end
+              ? nextCheckpointSize - start
+              : page.count;
+          tree.stagePacked(page.hashes.subarray(done * HASH_SIZE, stop * HASH_SIZE), stop - done).commit();
+          done = stop;
+          entriesChecked = start + done;
+          if (tree.size === nextCheckpointSize) {
+            const bad = checkRoots();
+            if (bad) return failAfter(bad, entriesChecked);
+            nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
+          }
+        }
+      } else {
+        // Something is off in this page (a gap, a changed entry or hash): go row by row to report
+        // the first problem exactly where it is.
+        const bad = await slowPage(start, end);
+        if (bad) return failAfter(bad, entriesChecked);
+      }
+      options.onProgress?.(entriesChecked, Math.max(total, entriesChecked));
+      if (pageColumnProblem && pageColumnProblem.index < entriesChecked) break;
+    }
+  } finally {
+    await workers?.pool.close();
   }
+  const columns = await columnProblemBefore(Number.POSITIVE_INFINITY);
+  if (columns) return columns;
+  if (entriesChecked < total) throw new Error('verification stopped early without a problem');
   if (pendingCheckpoint < signed.length) {
     const cp = signed[pendingCheckpoint]!;
     return fail(
@@ -187,6 +232,161 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     checkpointsChecked: signed.length,
     entriesChecked,
   };
+
+  /** Rows one at a time from `start` (where the tree stands) up to the first problem. */
+  async function slowPage(start: number, end: number): Promise<VerifyReport | undefined> {
+    const rows = await db
+      .selectFrom('ledger_leaf')
+      .select(['idx', 'entry', 'leaf_hash'])
+      .where('tenant_id', '=', options.tenantId)
+      .where('idx', '>=', start)
+      .where('idx', '<', end)
+      .orderBy('idx')
+      .execute();
+    let next = start;
+    for (const row of rows) {
+      const index = Number(row.idx);
+      if (index !== next) return fail('gap', next, `entry ${next} is missing`, `第 ${next} 条记录缺失`);
+      const hash = leafHash(row.entry);
+      if (!bytesEqual(hash, row.leaf_hash))
+        return fail(
+          'leaf-hash',
+          index,
+          `entry ${index} does not hash to its stored leaf hash: it was changed`,
+          `第 ${index} 条记录内容被修改`,
+        );
+      tree.appendLeaf(hash);
+      entriesChecked++;
+      next++;
+      if (next === nextCheckpointSize) {
+        const bad = checkRoots();
+        if (bad) return bad;
+        nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
+      }
+    }
+    return next === end ? undefined : fail('gap', next, `entry ${next} is missing`, `第 ${next} 条记录缺失`);
+  }
+}
+
+/** Page workers for a log worth them, or undefined (PostgreSQL, small logs, no workers wanted). */
+async function pageWorkers(
+  store: Store,
+  tenantId: string,
+  total: number,
+  pageSize: number,
+  wanted: number | undefined,
+): Promise<{ pool: PageWorkers; size: number } | undefined> {
+  const size = wanted ?? (total >= 4 * pageSize ? Math.min(4, availableParallelism()) : 0);
+  if (size <= 0 || store.dialect !== 'sqlite' || !existsSync(store.location)) return undefined;
+  return { pool: new PageWorkers(store.location, tenantId, size), size };
+}
+
+interface Page {
+  count: number;
+  /** Each entry's bytes after a 0x00 byte, back to back: the leaf hash inputs. */
+  prefixed: Buffer;
+  /** Byte lengths of the entries, comma-separated. */
+  lengths: string;
+  /** The stored leaf hashes, 32 bytes each. */
+  hashes: Buffer;
+}
+
+/**
+ * Entries [start, end) in one row: their bytes (each after a 0x00), their lengths and their
+ * stored leaf hashes concatenated by the database, in index order. One blob per page instead of
+ * two per entry: creating a Buffer per value cost more than hashing it. Undefined when the
+ * page is not exactly the entries start to end − 1 (a gap) or a stored hash is not 32 bytes;
+ * the row-by-row path then finds out what is wrong.
+ */
+async function readPage(
+  db: Db,
+  dialect: Store['dialect'],
+  tenantId: string,
+  start: number,
+  end: number,
+): Promise<Page | undefined> {
+  // SQLite: the subquery's ORDER BY holds because an aggregate query never flattens a subquery
+  // that has one (the rows reach group_concat in index order). `||` on blobs keeps every byte.
+  const query =
+    dialect === 'sqlite'
+      ? sql<PageRow>`select count(*) as n, min(idx) as lo, max(idx) as hi,
+          cast(group_concat(cast(x'00' || entry as blob), '') as blob) as prefixed,
+          group_concat(length(entry)) as lengths,
+          cast(group_concat(leaf_hash, '') as blob) as hashes
+        from (select idx, entry, leaf_hash from ledger_leaf
+          where tenant_id = ${tenantId} and idx >= ${start} and idx < ${end} order by idx)`
+      : sql<PageRow>`select count(*) as n, min(idx) as lo, max(idx) as hi,
+          string_agg(decode('00', 'hex') || entry, ''::bytea order by idx) as prefixed,
+          string_agg(length(entry)::text, ',' order by idx) as lengths,
+          string_agg(leaf_hash, ''::bytea order by idx) as hashes
+        from ledger_leaf where tenant_id = ${tenantId} and idx >= ${start} and idx < ${end}`;
+  const row = (await query.execute(db)).rows[0];
+  const count = end - start;
+  if (!row || Number(row.n) !== count || Number(row.lo) !== start || Number(row.hi) !== end - 1)
+    return undefined;
+  if (!row.prefixed || !row.hashes || row.lengths === null) return undefined;
+  const hashes = Buffer.from(row.hashes.buffer, row.hashes.byteOffset, row.hashes.byteLength);
+  if (hashes.length !== count * HASH_SIZE) return undefined;
+  const prefixed = Buffer.from(row.prefixed.buffer, row.prefixed.byteOffset, row.prefixed.byteLength);
+  return { count, prefixed, lengths: String(row.lengths), hashes };
+}
+
+interface PageRow {
+  n: number;
+  lo: number | null;
+  hi: number | null;
+  prefixed: Uint8Array | null;
+  lengths: string | null;
+  hashes: Uint8Array | null;
+}
+
+/**
+ * Recomputes every leaf hash of a page from the entry bytes and compares it with the stored
+ * one; false at the first difference (or lengths that do not add up).
+ */
+function checkLeafHashes(page: Page): boolean {
+  const stored = page.hashes.toString('latin1');
+  const { lengths, prefixed } = page;
+  let at = 0;
+  let pos = 0;
+  for (let i = 0; i < page.count; i++) {
+    let length = 0;
+    let c = lengths.charCodeAt(pos);
+    if (!(c >= 48 && c <= 57)) return false;
+    while (c >= 48 && c <= 57) {
+      length = length * 10 + (c - 48);
+      c = lengths.charCodeAt(++pos);
+    }
+    pos++; // the comma
+    const next = at + 1 + length;
+    if (next > prefixed.length) return false;
+    // Compared as latin1 strings: one character per byte, no Buffer per digest.
+    if (!stored.startsWith(sha256Latin1(prefixed.subarray(at, next)), i * HASH_SIZE)) return false;
+    at = next;
+  }
+  return at === prefixed.length && pos >= lengths.length;
+}
+
+/** The first entry in [start, end) whose search columns disagree with its bytes (JSON parsed here). */
+async function pageColumns(
+  db: Db,
+  tenantId: string,
+  start: number,
+  end: number,
+): Promise<{ index: number; message: string } | undefined> {
+  const rows = await db
+    .selectFrom('ledger_leaf')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('idx', '>=', start)
+    .where('idx', '<', end)
+    .orderBy('idx')
+    .execute();
+  for (const row of rows) {
+    const problem = columnProblem(row, Number(row.idx));
+    if (problem) return { index: Number(row.idx), message: problem };
+  }
+  return undefined;
 }
 
 type LeafRow = Pick<Selectable<LedgerTables['ledger_leaf']>, 'idx' | 'entry' | 'leaf_hash'> &
@@ -218,24 +418,86 @@ function columnProblem(row: LeafRow, index: number): string | undefined {
 
 /**
  * The first entry whose search columns disagree with its JSON (or whose bytes are not JSON), by
- * SQLite's JSON functions; `CASE` makes sure nothing is extracted from invalid JSON.
+ * SQLite's JSON functions; `CASE` makes sure nothing is extracted from invalid JSON. Each row
+ * the database flags is checked again here (so the message says what is wrong); should the two
+ * ever disagree, the search goes on after it.
  */
-async function firstColumnMismatch(db: Db, tenantId: string): Promise<number | undefined> {
-  const text = sql`cast(entry as text)`;
-  const field = (name: string) => sql`json_extract(${text}, ${`$.${name}`})`;
-  const row = await db
-    .selectFrom('ledger_leaf')
-    .select(sql<number | null>`min(idx)`.as('first'))
-    .where('tenant_id', '=', tenantId)
-    .where(
-      sql<boolean>`case when json_valid(${text}) then (
-        ${field('kind')} is not kind or ${field('actor')} is not actor
-        or ${field('organization')} is not organization or ${field('action')} is not action
-        or ${field('time')} is not time or ${field('requestId')} is not request_id
-      ) else 1 end`,
-    )
-    .executeTakeFirst();
-  return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
+async function firstColumnProblem(
+  store: Store,
+  db: Db,
+  tenantId: string,
+): Promise<{ index: number; message: string } | undefined> {
+  let after = -1;
+  for (;;) {
+    const text = sql`cast(entry as text)`;
+    const field = (name: string) => sql`json_extract(${text}, ${`$.${name}`})`;
+    const query = db
+      .selectFrom('ledger_leaf')
+      .select(sql<number | null>`min(idx)`.as('first'))
+      .where('tenant_id', '=', tenantId)
+      .where('idx', '>', after)
+      .where(
+        sql<boolean>`case when json_valid(${text}) then (
+          ${field('kind')} is not kind or ${field('actor')} is not actor
+          or ${field('organization')} is not organization or ${field('action')} is not action
+          or ${field('time')} is not time or ${field('requestId')} is not request_id
+        ) else 1 end`,
+      );
+    const compiled = query.compile();
+    // The first pass (the whole log) runs on a connection of its own in a worker thread, beside
+    // the hashing on this one; if that cannot be had, here.
+    const first =
+      after < 0 && store.location.endsWith('.db')
+        ? await inWorker(store.location, compiled.sql, compiled.parameters).catch(
+            async () => (await query.executeTakeFirst())?.first,
+          )
+        : (await query.executeTakeFirst())?.first;
+    if (first === null || first === undefined) return undefined;
+    const index = Number(first);
+    const row = await db
+      .selectFrom('ledger_leaf')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('idx', '=', index)
+      .executeTakeFirstOrThrow();
+    const problem = columnProblem(row, index);
+    if (problem) return { index, message: problem };
+    after = index;
+  }
+}
+
+const require = createRequire(import.meta.url);
+
+// Plain JavaScript (a worker does not inherit the TypeScript loader the CLI registers).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+try {
+  const row = db.prepare(workerData.sql).get(...workerData.parameters);
+  parentPort.postMessage({ first: row ? row.first : null });
+} finally {
+  db.close();
+}
+`;
+
+/** Runs one read-only SQLite query for a single `first` column in a worker thread. */
+function inWorker(file: string, text: string, parameters: readonly unknown[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: require.resolve('better-sqlite3'), file, sql: text, parameters },
+    });
+    let answered = false;
+    worker.once('message', (message: { first: number | null }) => {
+      answered = true;
+      resolve(message.first);
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`the column check worker exited with ${code}`));
+    });
+  });
 }
 
 /** The first stored tile hash that differs from the recomputed one, if any. */
