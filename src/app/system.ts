@@ -133,8 +133,6 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       scheme: getScheme(await catalog.tenantScheme(tenantId)),
       clock,
     });
-    const guard = await Guard.create({ records, ledger, keys, tenant: tenantId, clock });
-    const deidProjects = new DeidProjects(keys, tenantId, ledger, clock);
     const consent = new ConsentService({
       store,
       tenant: tenantId,
@@ -145,6 +143,8 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       audit: new ConsentGate(ledger, await AuditTokens.create(keys, tenantId), clock).record,
       organizationType: async (orgId) => (await directory.getOrganization(tenantId, orgId)).type,
     });
+    const guard = await Guard.create({ records, ledger, keys, consent, tenant: tenantId, clock });
+    const deidProjects = new DeidProjects(keys, tenantId, ledger, clock);
     const collections = new CollectionSync(
       catalog,
       tenantId,

@@ -62,11 +62,17 @@ export class CompiledConsent {
   /** Every finite period bound of every rule, ascending: where answers can change over time. */
   private readonly boundaries: number[];
   private readonly memo = new Map<string, Memo>();
+  /**
+   * Whether any rule is scoped by security label or data category. Defaults go by grade alone, so
+   * without such a rule a caller need not read the labels (out of the sealed body) at all.
+   */
+  readonly readsLabels: boolean;
 
   constructor(
     readonly scheme: GradingScheme,
     readonly consent: Consent,
   ) {
+    this.readsLabels = consent.rules.some((r) => r.labels !== undefined || r.categories !== undefined);
     const bounds = new Set<number>();
     for (const rule of consent.rules) {
       const c = compileRule(rule);

@@ -138,6 +138,14 @@ export class ConsentService {
   }
 
   /**
+   * Whether the patient's rules look at labels (see `CompiledConsent.readsLabels`): undefined
+   * until their consent is compiled (by `evaluate`), and then the labels should be given.
+   */
+  readsLabels(patient: string): boolean | undefined {
+    return this.cache.get(patient)?.readsLabels;
+  }
+
+  /**
    * The same, synchronously, when the patient's consent is compiled and the recipient's
    * organization type known (or not needed): undefined otherwise, then call `evaluate`.
    */

@@ -11,7 +11,8 @@ export type DenyCode =
   | 'may-not-write'
   | 'may-not-erase'
   | 'may-not-reidentify'
-  | 'purpose-required';
+  | 'purpose-required'
+  | 'consent-denied';
 
 /** Roles that look after patients' records in their organization (and its service accounts). */
 const STAFF: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin', 'privacy-officer']);

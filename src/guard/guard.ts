@@ -20,13 +20,17 @@ import {
   type WriteContext,
   type WriteOutcome,
 } from '../records/index.js';
+import type { ConsentDecision, ConsentService } from '../consent/index.js';
 import { AuditTokens, entryFor, type Access } from './audit.js';
+import { ConsentCheck } from './consent-check.js';
 import { decideErase, decideRead, decideWrite, readableOrganizations, type Denial } from './decision.js';
 
 export interface GuardOptions {
   records: Records;
   ledger: Ledger;
   keys: KeyProvider;
+  /** Patients' dynamic consent, asked before each resource about a patient is released. */
+  consent?: ConsentService;
   tenant: TenantId;
   clock: Clock;
 }
@@ -53,11 +57,13 @@ export class Guard {
     private readonly ledger: Ledger,
     private readonly tokens: AuditTokens,
     private readonly clock: Clock,
+    private readonly consent: ConsentCheck | undefined,
   ) {}
 
   static async create(options: GuardOptions): Promise<Guard> {
     const tokens = await AuditTokens.create(options.keys, options.tenant);
-    return new Guard(options.records, options.ledger, tokens, options.clock);
+    const consent = options.consent && new ConsentCheck(options.consent, options.clock);
+    return new Guard(options.records, options.ledger, tokens, options.clock, consent);
   }
 
   /** The keyed token under which a patient appears in the ledger. */
@@ -80,6 +86,7 @@ export class Guard {
       throw deleted(type, id);
     }
     const json = await this.records.open(stored);
+    await this.requireConsent(access, action, stored, json);
     await this.recordRead(access, action, [stored]);
     return { json, version: stored };
   }
@@ -91,6 +98,8 @@ export class Guard {
     const versions = await Promise.all(
       found.versions.map(async (v) => ({ version: v, resource: v.sealed ? await this.parse(v) : undefined })),
     );
+    const current = versions.find((v) => v.resource !== undefined)?.resource;
+    if (current) await this.requireConsent(access, `${type}.history`, found.current, current);
     await this.recordRead(access, `${type}.history`, found.versions);
     return { total: found.total, versions };
   }
@@ -98,12 +107,25 @@ export class Guard {
   /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
   async search(access: Access, search: ParsedSearch) {
     const scope = { orgIds: this.scopeOf(access) };
-    const { rows, total, hasMore } = await this.records.search(search, scope);
-    const matches: RawResource[] = await Promise.all(
-      rows.map(async (r) => ({ resourceType: r.resourceType, id: r.id, json: await this.records.open(r) })),
+    const found = await this.records.search(search, scope);
+    const opened = await Promise.all(
+      found.rows.map(async (r) => ({ row: r, json: await this.records.open(r) })),
     );
-    await this.recordRead(access, `${search.resourceType}.search`, rows);
-    return { matches, total, hasMore };
+    const action = `${search.resourceType}.search`;
+    const released = await this.withholdUnconsented(access, action, opened, (o) => o.json);
+    await this.recordRead(
+      access,
+      action,
+      released.map((o) => o.row),
+    );
+    const matches: RawResource[] = released.map(({ row, json }) => ({
+      resourceType: row.resourceType,
+      id: row.id,
+      json,
+    }));
+    // A total counted before consent withheld some matches would count what the caller cannot see.
+    const total = released.length === opened.length ? found.total : undefined;
+    return { matches, total, hasMore: found.hasMore };
   }
 
   /** `Patient/{id}/$everything`: the patient's compartment, as far as the principal may see it. */
@@ -114,9 +136,14 @@ export class Guard {
     if (patient.method === 'DELETE') throw deleted('Patient', patientId);
     const scope = access.principal.roles.includes('patient') ? {} : { orgIds: this.scopeOf(access) };
     const { rows, total } = await this.records.compartment(patientId, scope, page);
-    const resources = await Promise.all(rows.map((r) => this.parse(r)));
-    await this.recordRead(access, 'Patient.everything', rows);
-    return { resources, total };
+    const parsed = await Promise.all(rows.map(async (r) => ({ row: r, resource: await this.parse(r) })));
+    const released = await this.withholdUnconsented(access, 'Patient.everything', parsed, (p) => p.resource);
+    await this.recordRead(
+      access,
+      'Patient.everything',
+      released.map((p) => p.row),
+    );
+    return { resources: released.map((p) => p.resource), total: total - (parsed.length - released.length) };
   }
 
   /** The patient index: which Patient records (that the principal may see) share a strong identifier. */
@@ -234,6 +261,60 @@ export class Guard {
   }
 
   // The pipeline's steps.
+
+  /** A read the patient's consent refuses is denied (403) and recorded as such. */
+  private async requireConsent(
+    access: Access,
+    action: string,
+    stored: StoredVersion,
+    resource: Buffer | FhirResource,
+  ): Promise<void> {
+    const decision = await this.consent?.decide(access, stored, resource);
+    if (decision && !decision.permit) await this.deny(access, action, [stored], consentDenial(decision));
+  }
+
+  /**
+   * The items of a page the patients' consent allows; the rest are left out (a search shows what
+   * may be seen, as it does for other organizations' records) and recorded as denied.
+   */
+  private async withholdUnconsented<T extends { row: StoredVersion }>(
+    access: Access,
+    action: string,
+    items: readonly T[],
+    body: (item: T) => Buffer | FhirResource,
+  ): Promise<T[]> {
+    if (!this.consent) return [...items];
+    const released: T[] = [];
+    const withheld: T[] = [];
+    for (const item of items) {
+      const decision = await this.consent.decide(access, item.row, body(item));
+      (decision && !decision.permit ? withheld : released).push(item);
+    }
+    if (withheld.length > 0)
+      await this.recordWithheld(
+        access,
+        action,
+        withheld.map((w) => w.row),
+      );
+    return released;
+  }
+
+  private async recordWithheld(access: Access, action: string, about: readonly StoredVersion[]) {
+    await this.ledger.append(
+      entryFor(
+        access,
+        {
+          kind: 'access-decision',
+          action,
+          decision: 'deny',
+          reason: 'consent-denied',
+          targets: this.tokens.patients(about.map((s) => s.patientKey)),
+          resources: about.map((s) => `${s.resourceType}/${s.id}`),
+        },
+        this.clock.now(),
+      ),
+    );
+  }
 
   private scopeOf(access: Access): readonly string[] {
     return readableOrganizations(access.principal);
@@ -361,6 +442,13 @@ const change = (
   operation,
   reference: `${outcome.resourceType}/${outcome.id}`,
   patientKey: outcome.patientKey,
+});
+
+const consentDenial = (decision: ConsentDecision): Denial => ({
+  permit: false,
+  code: 'consent-denied',
+  reason: `the patient's consent does not allow this use: ${decision.reason}`,
+  zh: `患者的同意不允许此用途：${decision.zh}`,
 });
 
 const notKnown = (type: string, id: string, version?: number) =>
