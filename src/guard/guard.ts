@@ -23,7 +23,14 @@ import {
 import type { ConsentDecision, ConsentService } from '../consent/index.js';
 import { AuditTokens, entryFor, type Access } from './audit.js';
 import { ConsentCheck } from './consent-check.js';
-import { decideErase, decideRead, decideWrite, readableOrganizations, type Denial } from './decision.js';
+import {
+  decideErase,
+  decideRead,
+  decideWrite,
+  readableOrganizations,
+  type Denial,
+  type DenyCode,
+} from './decision.js';
 
 export interface GuardOptions {
   records: Records;
@@ -291,29 +298,13 @@ export class Guard {
       (decision && !decision.permit ? withheld : released).push(item);
     }
     if (withheld.length > 0)
-      await this.recordWithheld(
+      await this.recordDenial(
         access,
         action,
         withheld.map((w) => w.row),
+        'consent-denied',
       );
     return released;
-  }
-
-  private async recordWithheld(access: Access, action: string, about: readonly StoredVersion[]) {
-    await this.ledger.append(
-      entryFor(
-        access,
-        {
-          kind: 'access-decision',
-          action,
-          decision: 'deny',
-          reason: 'consent-denied',
-          targets: this.tokens.patients(about.map((s) => s.patientKey)),
-          resources: about.map((s) => `${s.resourceType}/${s.id}`),
-        },
-        this.clock.now(),
-      ),
-    );
   }
 
   private scopeOf(access: Access): readonly string[] {
@@ -337,6 +328,19 @@ export class Guard {
     about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
     denial: Denial,
   ): Promise<never> {
+    await this.recordDenial(access, action, about, denial.code);
+    throw forbidden(denial.reason, {
+      zh: denial.zh,
+      hint: 'ask the organization that holds the record, or an administrator',
+    });
+  }
+
+  private async recordDenial(
+    access: Access,
+    action: string,
+    about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
+    code: DenyCode,
+  ): Promise<void> {
     await this.ledger.append(
       entryFor(
         access,
@@ -344,17 +348,13 @@ export class Guard {
           kind: 'access-decision',
           action,
           decision: 'deny',
-          reason: denial.code,
+          reason: code,
           targets: this.tokens.patients(about.map((s) => s.patientKey)),
           resources: about.map((s) => `${s.resourceType}/${s.id}`),
         },
         this.clock.now(),
       ),
     );
-    throw forbidden(denial.reason, {
-      zh: denial.zh,
-      hint: 'ask the organization that holds the record, or an administrator',
-    });
   }
 
   private async recordRead(
