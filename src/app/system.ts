@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
 import { Catalog, CollectionSync, SchemeControl, catalogMigrations } from '../catalog/index.js';
 import { ConsentService, consentMigrations } from '../consent/index.js';
+import { policyMigrations } from '../policy/index.js';
 import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
 import {
   Alarms,
@@ -42,6 +43,7 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...ledgerMigrations,
   ...recordsMigrations,
   ...consentMigrations,
+  ...policyMigrations,
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 /** The wired modules of one Custodia process: what the server and the CLI commands work with. */
