@@ -61,6 +61,9 @@ function walk(node: unknown, reads: ReadSet): void {
       }
     }
   }
+  // `resource is Custodia::Dataset`: only the entity type, which every key holds already.
+  const test = record.is as { left?: unknown; in?: unknown } | undefined;
+  if (test && typeof test === 'object' && isVar(test.left) !== undefined && test.in === undefined) return;
   const bare = isVar(node);
   if (bare !== undefined) {
     // The variable used as a value (compared, tested with `in`, passed whole): all of it matters.
