@@ -88,30 +88,48 @@ describe('policy: the decision cache', () => {
     const cached = new PolicyDecisionPoint(pack, 1, { scheme });
     const uncached = new PolicyDecisionPoint(pack, 1, { scheme, cacheSize: 0 });
     const r = random(20261123);
-    // Requests repeat shapes with other patients, users and minutes: that is what the cache serves.
-    const requests = Array.from({ length: 150 }, () => randomRequest(r));
+    // Neighbours of a few random requests, each changed in one fact: if the key missed a fact
+    // that matters, a neighbour would be served its base's answer and differ from Cedar's.
+    const bases = Array.from({ length: 30 }, () => randomRequest(r));
     let permits = 0;
-    for (let round = 0; round < 3; round++)
-      for (const base of requests) {
-        const request =
-          round === 0
-            ? base
-            : {
-                ...base,
-                principal: { ...base.principal, userId: `${base.principal.userId}-${round}` },
-                resource: { ...base.resource, id: `${base.resource.id}-${round}` },
-                context: {
-                  ...base.context,
-                  time: base.context.time + round * 60_000 * (base.context.time % 2 ? -1 : 1),
-                },
-              };
-        const expected = uncached.decide(request);
-        if (expected.permit) permits++;
-        assert.deepEqual(cached.decide(request), expected, JSON.stringify(request));
-      }
+    for (let i = 0; i < 1200; i++) {
+      const base = r.pick(bases);
+      const other = randomRequest(r);
+      const request: PolicyRequest = r.pick([
+        () => other,
+        () => ({ ...base, action: other.action }),
+        () => ({ ...base, principal: other.principal }),
+        () => ({ ...base, principal: { ...base.principal, userId: other.principal.userId } }),
+        () => ({ ...base, principal: { ...base.principal, qualifications: other.principal.qualifications } }),
+        () => ({ ...base, principal: { ...base.principal, roles: other.principal.roles } }),
+        () => ({ ...base, resource: other.resource }),
+        () => ({ ...base, resource: { ...base.resource, id: other.resource.id } }),
+        () => ({ ...base, resource: { ...base.resource, orgId: other.resource.orgId } }),
+        () => ({ ...base, resource: { ...base.resource, grade: other.resource.grade } }),
+        () => ({ ...base, principal: { ...base.principal, orgId: other.principal.orgId } }),
+        () => ({ ...base, context: { ...base.context, time: other.context.time } }),
+        () => ({ ...base, context: { ...base.context, purpose: other.context.purpose } }),
+        () => ({ ...base, context: { ...base.context, networkZone: other.context.networkZone } }),
+        () => ({ ...base, context: { ...base.context, careRelationship: !base.context.careRelationship } }),
+        () => ({ ...base, context: { ...base.context, ownRecord: !base.context.ownRecord } }),
+        () => ({ ...base, context: { ...base.context, consent: other.context.consent } }),
+        () => ({ ...base, context: { ...base.context, agreement: !base.context.agreement } }),
+        () => ({ ...base, context: { ...base.context, breakGlass: other.context.breakGlass } }),
+        () => ({ ...base, context: { ...base.context, emergency: other.context.emergency } }),
+        () => ({ ...base, context: { ...base.context, privacyComputing: !base.context.privacyComputing } }),
+        () => ({
+          ...base,
+          context: { ...base.context, institutionalFiling: !base.context.institutionalFiling },
+        }),
+        () => ({ ...base, context: { ...base.context, ethicsApproval: !base.context.ethicsApproval } }),
+      ])();
+      const expected = uncached.decide(request);
+      if (expected.permit) permits++;
+      assert.deepEqual(cached.decide(request), expected, JSON.stringify(request));
+    }
     const { hits, misses } = cached.stats();
     assert.ok(permits > 20, `${permits} permits among the random requests`);
-    assert.ok(hits > misses, `${hits} hits, ${misses} misses`);
+    assert.ok(hits > 0 && misses > 0, `${hits} hits, ${misses} misses`);
     assert.equal(uncached.stats().size, 0);
   });
 
