@@ -44,12 +44,10 @@ export const deidRoutes =
           request.body.tokens,
         );
         // The values are identifying: no cache may keep them.
-        return reply
-          .header('cache-control', 'no-store')
-          .send({
-            project: request.body.project,
-            values: request.body.tokens.map((token, i) => ({ token, value: values[i] })),
-          });
+        return reply.header('cache-control', 'no-store').send({
+          project: request.body.project,
+          values: request.body.tokens.map((token, i) => ({ token, value: values[i] })),
+        });
       },
     );
   };
