@@ -29,7 +29,17 @@ describe('policy: packs validate against the schema', () => {
     const result = compilePack(defaultPolicyFiles());
     assert.ok(result.ok);
     const { reads } = result.pack;
-    assert.ok(reads.principal.attrs.has('roles') && reads.context.attrs.has('purpose'));
+    assert.ok(reads.context.attrs.has('purpose'));
+    // Sets tested for literal members key on those memberships: a licence number is not a key.
+    assert.ok(reads.principal.members.get('roles')?.has('clinician'));
+    assert.deepEqual([...(reads.principal.members.get('qualifications') ?? [])], ['practising-licence']);
+    assert.equal(reads.principal.attrs.has('qualifications'), false);
+    // Numbers compared with literals key on the outcomes: 08:00 and 19:00 are one key, 21:00 another.
+    assert.deepEqual(reads.context.comparisons.get('hour'), [
+      { op: '<', value: 8 },
+      { op: '>=', value: 20 },
+    ]);
+    assert.equal(reads.context.attrs.has('hour'), false);
     // Nothing in the default pack names a patient or a user: decisions are shared across them.
     assert.equal(reads.resource.attrs.has('patient'), false);
     assert.equal(reads.principal.whole || reads.resource.whole || reads.context.whole, false);

@@ -13,6 +13,7 @@ import { forbidMessage, NO_PERMITTING_POLICY, POLICY_ERROR } from './messages.js
 import type { PolicyDecision, PolicyRequest, RequestContextInput } from './model.js';
 import { fillTemplates, mergeTemplates, needsRequest, type ObligationTemplate } from './obligations.js';
 import type { CompiledPack } from './pack.js';
+import type { Comparison } from './reads.js';
 
 export interface PdpOptions {
   /** The tenant's grading scheme: its handling rules per grade and purpose enter the context. */
@@ -197,30 +198,70 @@ const NOTHING_FROM_REQUEST: RequestContextInput = {
 };
 
 /**
- * The cache key of a request: the action, the entity types, the consent version, and the value of
- * every attribute some active policy reads, in a fixed order. JSON keeps values apart (no
- * separator can be forged by an attribute value).
+ * The cache key of a request: the action, the entity types, the consent version, and what the
+ * active policies read of it (reads.ts): whole values, literal memberships of sets, outcomes of
+ * literal comparisons, in a fixed order. JSON keeps values apart (no separator can be forged by an
+ * attribute value).
  */
 class KeyPlan {
-  private readonly principalAttrs: string[] | undefined;
-  private readonly resourceAttrs: string[] | undefined;
-  private readonly contextAttrs: string[] | undefined;
+  private readonly parts: ((input: CedarInput) => unknown)[] = [];
 
   constructor(pack: CompiledPack) {
-    const { reads } = pack;
-    this.principalAttrs = reads.principal.whole ? undefined : [...reads.principal.attrs].sort();
-    this.resourceAttrs = reads.resource.whole ? undefined : [...reads.resource.attrs].sort();
-    this.contextAttrs = reads.context.whole ? undefined : [...reads.context.attrs].sort();
+    const sources = {
+      principal: (i: CedarInput) => i.principalAttrs as Record<string, unknown>,
+      resource: (i: CedarInput) => i.resourceAttrs as Record<string, unknown>,
+      context: (i: CedarInput) => i.context as Record<string, unknown>,
+    };
+    for (const v of ['principal', 'resource', 'context'] as const) {
+      const reads = pack.reads[v];
+      const source = sources[v];
+      if (reads.whole) {
+        this.parts.push(
+          v === 'context'
+            ? source
+            : v === 'principal'
+              ? (i) => [i.principal.id, source(i)]
+              : (i) => [i.resource.id, source(i)],
+        );
+        continue;
+      }
+      for (const attr of [...reads.attrs].sort()) this.parts.push((i) => source(i)[attr]);
+      for (const [attr, members] of [...reads.members].sort(([a], [b]) => a.localeCompare(b))) {
+        if (reads.attrs.has(attr)) continue;
+        const tested = [...members].sort();
+        this.parts.push((i) => {
+          const value = source(i)[attr];
+          const set = Array.isArray(value) ? value : [];
+          let bits = '';
+          for (const m of tested) bits += set.includes(m) ? '1' : '0';
+          return bits;
+        });
+      }
+      for (const [attr, comparisons] of [...reads.comparisons].sort(([a], [b]) => a.localeCompare(b))) {
+        if (reads.attrs.has(attr)) continue;
+        this.parts.push((i) => {
+          const value = source(i)[attr];
+          if (typeof value !== 'number') return null;
+          let bits = '';
+          for (const c of comparisons) bits += compare(value, c) ? '1' : '0';
+          return bits;
+        });
+      }
+    }
   }
 
   keyOf(input: CedarInput, consentVersion: number): string {
     const parts: unknown[] = [input.action.id, input.resource.type, consentVersion];
-    if (this.principalAttrs === undefined) parts.push(input.principal.id, input.principalAttrs);
-    else for (const a of this.principalAttrs) parts.push(input.principalAttrs[a]);
-    if (this.resourceAttrs === undefined) parts.push(input.resource.id, input.resourceAttrs);
-    else for (const a of this.resourceAttrs) parts.push(input.resourceAttrs[a]);
-    if (this.contextAttrs === undefined) parts.push(input.context);
-    else for (const a of this.contextAttrs) parts.push(input.context[a]);
+    for (const part of this.parts) parts.push(part(input));
     return JSON.stringify(parts);
   }
 }
+
+const compare = (value: number, c: Comparison): boolean =>
+  c.op === '<'
+    ? value < c.value
+    : c.op === '<='
+      ? value <= c.value
+      : c.op === '>'
+        ? value > c.value
+        : value >= c.value;
