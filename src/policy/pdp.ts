@@ -13,7 +13,7 @@ import { forbidMessage, NO_PERMITTING_POLICY, POLICY_ERROR } from './messages.js
 import type { PolicyDecision, PolicyRequest, RequestContextInput } from './model.js';
 import { fillTemplates, mergeTemplates, needsRequest, type ObligationTemplate } from './obligations.js';
 import type { CompiledPack } from './pack.js';
-import type { Comparison } from './reads.js';
+import type { Attribute, Comparison } from './reads.js';
 
 export interface PdpOptions {
   /** The tenant's grading scheme: its handling rules per grade and purpose enter the context. */
@@ -248,6 +248,18 @@ class KeyPlan {
         });
       }
     }
+    this.equalityParts(pack);
+  }
+
+  private equalityParts(pack: CompiledPack): void {
+    const value = (i: CedarInput, [v, attr]: Attribute): unknown =>
+      (v === 'principal' ? i.principalAttrs : v === 'resource' ? i.resourceAttrs : i.context)[attr];
+    for (const [a, b] of pack.reads.equalities)
+      this.parts.push((i) => {
+        const x = value(i, a);
+        const y = value(i, b);
+        return x === y || (typeof x === 'object' && JSON.stringify(x) === JSON.stringify(y));
+      });
   }
 
   keyOf(input: CedarInput, consentVersion: number): string {

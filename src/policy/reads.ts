@@ -7,7 +7,9 @@
  * Two uses are narrower than the whole value: a set tested only for literal members
  * (`principal.qualifications.contains("practising-licence")`) keys on those memberships, not on
  * the set (so each licence number is not a key of its own); a number compared only with literals
- * (`context.hour < 8`) keys on the comparisons' outcomes, not on the number.
+ * (`context.hour < 8`) keys on the comparisons' outcomes, not on the number; two attributes
+ * compared with each other (`principal.organization == resource.organization`) key on whether
+ * they are equal, not on the two organizations.
  */
 import type { CedarPolicyJson } from './cedar.js';
 
@@ -29,7 +31,13 @@ export interface VarReads {
   comparisons: Map<string, Comparison[]>;
 }
 
-export type ReadSet = Record<RequestVar, VarReads>;
+/** An attribute of a request variable: `['principal', 'organization']`. */
+export type Attribute = readonly [RequestVar, string];
+
+export type ReadSet = Record<RequestVar, VarReads> & {
+  /** Attribute pairs compared with each other (`principal.organization == resource.organization`). */
+  equalities: (readonly [Attribute, Attribute])[];
+};
 
 const emptyVar = (): VarReads => ({
   whole: false,
@@ -41,6 +49,7 @@ export const emptyReadSet = (): ReadSet => ({
   principal: emptyVar(),
   resource: emptyVar(),
   context: emptyVar(),
+  equalities: [],
 });
 
 type Node = Record<string, unknown>;
@@ -109,8 +118,23 @@ function walk(node: unknown, reads: ReadSet): void {
   for (const value of Object.values(record)) walk(value, reads);
 }
 
-/** Records a literal membership test or a literal comparison; false when the node is neither. */
+/** Records a literal membership test, a literal comparison or an attribute equality; false otherwise. */
 function narrowUse(record: Node, reads: ReadSet): boolean {
+  for (const op of ['==', '!='] as const) {
+    const call = record[op] as { left?: unknown; right?: unknown } | undefined;
+    if (!call) continue;
+    const left = attributeOf(call.left);
+    const right = attributeOf(call.right);
+    if (!left || !right) return false;
+    const same = (a: Attribute, b: Attribute) => a[0] === b[0] && a[1] === b[1];
+    if (
+      !reads.equalities.some(
+        ([a, b]) => (same(a, left) && same(b, right)) || (same(a, right) && same(b, left)),
+      )
+    )
+      reads.equalities.push([left, right]);
+    return true;
+  }
   for (const op of ['contains', 'containsAny', 'containsAll'] as const) {
     const call = record[op] as { left?: unknown; right?: unknown } | undefined;
     if (!call) continue;
