@@ -35,19 +35,81 @@ function random(seed: number) {
   return { next, pick: <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]! };
 }
 
-/** Who asks, for what, how often: mostly care, some payment, operations, research and patients. */
-const PROFILES: { weight: number; roles: Role[]; purposes: Purpose[]; actions: PolicyAction[] }[] = [
-  { weight: 55, roles: ['clinician'], purposes: ['treatment'], actions: ['read', 'read', 'search'] },
-  { weight: 20, roles: ['nurse'], purposes: ['treatment'], actions: ['read', 'search'] },
-  { weight: 2, roles: ['clinician'], purposes: ['emergency-treatment'], actions: ['read'] },
-  { weight: 8, roles: ['data-steward'], purposes: ['payment', 'operations'], actions: ['read', 'search'] },
-  { weight: 5, roles: ['researcher'], purposes: ['research', 'ai-training'], actions: ['query', 'export'] },
-  { weight: 8, roles: ['patient'], purposes: ['patient-request'], actions: ['read', 'search'] },
+type Rng = ReturnType<typeof random>;
+type Context = PolicyRequest['context'];
+
+/**
+ * Who asks, for what, how often, and the facts their requests carry. Facts come with the client
+ * (a ward workstation is on the internal network and names no agreement; a research job runs
+ * under its agreement), so they are correlated per profile rather than drawn independently.
+ */
+const PROFILES: {
+  weight: number;
+  roles: Role[];
+  purposes: Purpose[];
+  actions: PolicyAction[];
+  context: (r: Rng, time: number) => Omit<Context, 'purpose' | 'time'>;
+}[] = [
+  {
+    weight: 55,
+    roles: ['clinician'],
+    purposes: ['treatment'],
+    actions: ['read', 'read', 'search'],
+    context: (r) => ({ networkZone: 'internal', careRelationship: r.next() < 0.95, ownRecord: false }),
+  },
+  {
+    weight: 20,
+    roles: ['nurse'],
+    purposes: ['treatment'],
+    actions: ['read', 'search'],
+    context: (r) => ({ networkZone: 'internal', careRelationship: r.next() < 0.95, ownRecord: false }),
+  },
+  {
+    weight: 1,
+    roles: ['clinician'],
+    purposes: ['emergency-treatment'],
+    actions: ['read'],
+    context: (r, time) => ({
+      networkZone: 'internal',
+      careRelationship: false,
+      ownRecord: false,
+      breakGlass: { state: 'active', grantId: `g${Math.floor(r.next() * 1e6)}`, expiresAt: time + 3_600_000 },
+    }),
+  },
+  {
+    weight: 8,
+    roles: ['data-steward'],
+    purposes: ['payment', 'operations'],
+    actions: ['read', 'search'],
+    context: () => ({ networkZone: 'internal', careRelationship: false, ownRecord: false }),
+  },
+  {
+    weight: 5,
+    roles: ['researcher'],
+    purposes: ['research', 'ai-training'],
+    actions: ['query', 'export'],
+    context: (r) => ({
+      networkZone: r.next() < 0.9 ? 'partner' : 'internet',
+      careRelationship: false,
+      ownRecord: false,
+      agreement: r.next() < 0.9,
+      privacyComputing: r.next() < 0.5,
+      institutionalFiling: r.next() < 0.8,
+    }),
+  },
+  {
+    weight: 9,
+    roles: ['patient'],
+    purposes: ['patient-request'],
+    actions: ['read', 'search'],
+    context: (r) => ({ networkZone: 'internet', careRelationship: false, ownRecord: r.next() < 0.98 }),
+  },
   {
     weight: 2,
     roles: ['regulator'],
     purposes: ['regulatory', 'public-health'],
     actions: ['search', 'query'],
+    context: () => ({ networkZone: 'partner', careRelationship: false, ownRecord: false }),
   },
 ];
 
@@ -59,8 +121,11 @@ function workload(n: number): PolicyRequest[] {
     let w = r.next() * total;
     const profile = PROFILES.find((p) => (w -= p.weight) < 0) ?? PROFILES[0]!;
     const org = `h${Math.floor(r.next() * 4)}`;
-    const patient = `p${Math.floor(r.next() * 20_000)}`;
-    const time = start + Math.floor(r.next() * 86_400_000);
+    // Most work happens in the day; wards and emergencies run through the night.
+    const hour = r.next() < 0.8 ? 8 + Math.floor(r.next() * 12) : Math.floor(r.next() * 24);
+    const time = start + hour * 3_600_000 + Math.floor(r.next() * 3_600_000);
+    // Most patients never changed their consent (version 0); a decision comes with the version.
+    const version = r.next() < 0.8 ? 0 : 1 + Math.floor(r.next() * 3);
     return {
       action: r.pick(profile.actions),
       principal: {
@@ -77,28 +142,19 @@ function workload(n: number): PolicyRequest[] {
       },
       resource: {
         kind: 'patient-data',
-        id: `${r.pick(['Observation', 'Condition', 'MedicationRequest', 'Encounter', 'Patient'])}/${i}`,
-        resourceType: 'Observation',
+        id: `Observation/${i}`,
+        resourceType: r.pick(['Observation', 'Condition', 'MedicationRequest', 'Encounter', 'Patient']),
         grade: r.pick(['grade-3', 'grade-2', 'grade-2', 'grade-2', 'grade-1']),
         category: r.pick(['health-status', 'medical-application', 'personal-attribute'] as const),
         labels: r.next() < 0.05 ? ['HIV'] : [],
         orgId: r.next() < 0.9 ? org : `h${Math.floor(r.next() * 4)}`,
-        patientKey: patient,
+        patientKey: `p${Math.floor(r.next() * 20_000)}`,
       },
       context: {
         purpose: r.pick(profile.purposes),
         time,
-        networkZone: r.next() < 0.95 ? 'internal' : 'internet',
-        careRelationship: r.next() < 0.9,
-        ownRecord: profile.roles[0] === 'patient' && r.next() < 0.97,
-        consent: { permit: r.next() < 0.9, version: Math.floor(r.next() * 3) },
-        agreement: r.next() < 0.7,
-        breakGlass:
-          profile.purposes[0] === 'emergency-treatment'
-            ? { state: 'active', grantId: `g${i}`, expiresAt: time + 3_600_000 }
-            : { state: 'none' },
-        privacyComputing: r.next() < 0.5,
-        institutionalFiling: r.next() < 0.5,
+        consent: { permit: r.next() < 0.95, version },
+        ...profile.context(r, time),
       },
     } satisfies PolicyRequest;
   });
@@ -114,6 +170,7 @@ const loadBefore = loadavg();
 const warm = new PolicyDecisionPoint(pack, 1, { scheme });
 for (let i = 0; i < 2_000; i++) warm.decide(requests[i]!);
 
+console.log('warm-up done');
 /** Amortized: a fresh decision point (empty cache) per run, misses included. */
 const amortized: number[] = [];
 let shapes = 0;
@@ -128,6 +185,7 @@ for (let run = 0; run < runs; run++) {
   hitRatio = s.hits / (s.hits + s.misses);
 }
 
+console.log('amortized done');
 /** Warm: the same decision point across runs (a server after its first minutes). */
 const warmRuns: number[] = [];
 for (let run = 0; run < runs; run++) {

@@ -3,7 +3,17 @@
  * schema, preparsing into the WASM module's policy store, and authorization. Everything else in
  * the module works with plain data, so a newer Cedar changes this file only.
  */
+import { setFlagsFromString } from 'node:v8';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+
+/*
+ * Node 20's V8 (11.3) aborts the process ("unreachable code" in
+ * Deoptimizer::DoComputeBuiltinContinuation) when optimized code that inlined a JS-to-Wasm call is
+ * lazily deoptimized during the call, which the decision benchmark hit reliably after ~10^5
+ * Cedar calls. Not inlining those calls avoids it; set before any Cedar call is optimized. Newer
+ * V8s (Node 24's 13.x) may not know the flag, so it is set only where it is known to be needed.
+ */
+if (Number(process.versions.v8.split('.')[0]) <= 12) setFlagsFromString('--no-turbo-inline-js-wasm-calls');
 
 export type CedarEntity = cedar.EntityJson;
 export type CedarContext = cedar.Context;
@@ -108,9 +118,8 @@ export function authorize(
   if (answer.type === 'failure')
     throw new Error(`cedar authorization failed: ${answer.errors.map((e) => e.message).join('; ')}`);
   const { decision, diagnostics } = answer.response;
-  return {
-    allow: decision === 'allow',
-    determining: diagnostics.reason,
-    errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-  };
+  // A loop, not errors.map(...): see the note on builtin callbacks in pdp.ts.
+  const errors: string[] = [];
+  for (const e of diagnostics.errors) errors.push(`${e.policyId}: ${e.error.message}`);
+  return { allow: decision === 'allow', determining: diagnostics.reason, errors };
 }

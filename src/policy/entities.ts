@@ -51,15 +51,19 @@ export class SchemeFacts {
         const found = handlingFor(scheme, grade.id, purpose);
         if (!found.allowed) continue;
         const r = found.rule;
-        this.handling.set(`${grade.id}\u0000${purpose}`, {
-          allowed: true,
-          consent: r.consent,
-          requiresDeidentification: r.requiresDeidentification === true,
-          requiresPrivacyComputing: r.requiresPrivacyComputing === true,
-          requiresEmergencyDeclaration: r.requiresEmergencyDeclaration === true,
-          requiresInstitutionalFiling: r.requiresInstitutionalFiling === true,
-          requiresEthicsApproval: r.requiresEthicsApproval === true,
-        });
+        // Frozen: shared by every request for this grade and purpose (and remembered by the cache key).
+        this.handling.set(
+          `${grade.id}\u0000${purpose}`,
+          Object.freeze({
+            allowed: true,
+            consent: r.consent,
+            requiresDeidentification: r.requiresDeidentification === true,
+            requiresPrivacyComputing: r.requiresPrivacyComputing === true,
+            requiresEmergencyDeclaration: r.requiresEmergencyDeclaration === true,
+            requiresInstitutionalFiling: r.requiresInstitutionalFiling === true,
+            requiresEthicsApproval: r.requiresEthicsApproval === true,
+          }),
+        );
       }
     }
   }

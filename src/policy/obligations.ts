@@ -84,17 +84,27 @@ export function mergeTemplates(templates: readonly ObligationTemplate[]): Obliga
     }
   }
   const out: ObligationTemplate[] = [];
-  if (mask.size > 0) out.push({ kind: 'mask', fields: MASK_FIELDS.filter((f) => mask.has(f)) });
+  // Loops rather than filter/some callbacks: see the note on builtin callbacks in pdp.ts.
+  if (mask.size > 0) {
+    const fields: MaskField[] = [];
+    for (const f of MASK_FIELDS) if (mask.has(f)) fields.push(f);
+    out.push({ kind: 'mask', fields });
+  }
   if (redact.size > 0) out.push({ kind: 'redact', labels: [...redact].sort() });
   if (deidentify !== undefined) out.push({ kind: 'deidentify', profile: deidentify });
   if (requirePurpose) out.push({ kind: 'require-purpose' });
-  out.push({ kind: 'audit', level, flags: AUDIT_FLAGS.filter((f) => flags.has(f)) });
+  const ordered: AuditFlag[] = [];
+  for (const f of AUDIT_FLAGS) if (flags.has(f)) ordered.push(f);
+  out.push({ kind: 'audit', level, flags: ordered });
   return out;
 }
 
 /** True when the templates need something from the request that the cache key does not hold. */
-export const needsRequest = (templates: readonly ObligationTemplate[]): boolean =>
-  templates.some((t) => t.kind === 'require-purpose' || (t.kind === 'audit' && t.flags.length > 0));
+export function needsRequest(templates: readonly ObligationTemplate[]): boolean {
+  for (const t of templates)
+    if (t.kind === 'require-purpose' || (t.kind === 'audit' && t.flags.length > 0)) return true;
+  return false;
+}
 
 /** The obligations of one request: templates filled in with the request's purpose and grants. */
 export function fillTemplates(

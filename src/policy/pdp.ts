@@ -136,10 +136,7 @@ export class PolicyDecisionPoint {
         decision: freeze({ permit: false, ...POLICY_ERROR, policies: answer.errors, version }),
       };
     if (!answer.allow) {
-      const forbids = answer.determining
-        .map((id) => this.pack.access.get(id))
-        .filter((p) => p !== undefined)
-        .sort((a, b) => a.order - b.order);
+      const forbids = inPackOrder(answer.determining, this.pack.access);
       const first = forbids[0];
       if (first === undefined)
         return { decision: freeze({ permit: false, ...NO_PERMITTING_POLICY, policies: [], version }) };
@@ -151,7 +148,7 @@ export class PolicyDecisionPoint {
           code,
           en: first.annotations.en ?? fallback.en,
           zh: first.annotations.zh ?? fallback.zh,
-          policies: forbids.map((p) => p.id),
+          policies: idsOf(forbids),
           version,
         }),
       };
@@ -169,10 +166,7 @@ export class PolicyDecisionPoint {
       // An obligation policy that fails to evaluate would silently drop a mask: deny instead.
       if (o.errors.length > 0)
         return { decision: freeze({ permit: false, ...POLICY_ERROR, policies: o.errors, version }) };
-      const policies = o.determining
-        .map((id) => this.pack.obligations.get(id))
-        .filter((p) => p !== undefined)
-        .sort((a, b) => a.order - b.order);
+      const policies = inPackOrder(o.determining, this.pack.obligations);
       for (const p of policies) applied.push(p.obligation);
     }
     const templates = mergeTemplates(applied);
@@ -180,14 +174,43 @@ export class PolicyDecisionPoint {
       permit: true as const,
       // Templates that need nothing from the request are already obligations.
       obligations: needsRequest(templates) ? [] : fillTemplates(templates, NOTHING_FROM_REQUEST),
-      policies: [...answer.determining].sort(),
+      policies: answer.determining.slice().sort(),
       version,
     });
     return needsRequest(templates) ? { decision, templates } : { decision };
   }
 }
 
-const freeze = <T extends object>(value: T): T => Object.freeze(value);
+/*
+ * No Object.freeze and no array callbacks (map/filter/sort with a comparator) on this path: on
+ * Node 20's V8, a lazy deoptimization of this code while inside such a builtin's callback (the
+ * WASM call invalidates code dependencies) aborted the process ("unreachable code" in
+ * Deoptimizer::DoComputeBuiltinContinuation) in the benchmark. Plain loops avoid the builtin
+ * continuations; cached decisions are shared and typed readonly.
+ */
+const freeze = <T extends object>(value: T): T => value;
+
+/** The policies named, known to the pack, in pack order (insertion sort: a handful at most). */
+function inPackOrder<P extends { order: number }>(
+  ids: readonly string[],
+  policies: ReadonlyMap<string, P>,
+): P[] {
+  const out: P[] = [];
+  for (const id of ids) {
+    const p = policies.get(id);
+    if (p === undefined) continue;
+    let at = out.length;
+    while (at > 0 && out[at - 1]!.order > p.order) at--;
+    out.splice(at, 0, p);
+  }
+  return out;
+}
+
+function idsOf(policies: readonly { id: string }[]): string[] {
+  const out: string[] = [];
+  for (const p of policies) out.push(p.id);
+  return out;
+}
 
 /** Filling templates that need no request facts reads none of these. */
 const NOTHING_FROM_REQUEST: RequestContextInput = {
@@ -200,11 +223,13 @@ const NOTHING_FROM_REQUEST: RequestContextInput = {
 /**
  * The cache key of a request: the action, the entity types, the consent version, and what the
  * active policies read of it (reads.ts): whole values, literal memberships of sets, outcomes of
- * literal comparisons, in a fixed order. JSON keeps values apart (no separator can be forged by an
- * attribute value).
+ * literal comparisons, equalities of attribute pairs, in a fixed order. Each part is encoded so
+ * that it ends unambiguously (JSON for strings and sets, fixed-width flags and bits), so no
+ * attribute value can forge another request's key. Built by concatenation: this runs on every
+ * decision, and an array handed to JSON.stringify cost twice as much.
  */
 class KeyPlan {
-  private readonly parts: ((input: CedarInput) => unknown)[] = [];
+  private readonly parts: ((input: CedarInput) => string)[] = [];
 
   constructor(pack: CompiledPack) {
     const sources = {
@@ -218,20 +243,20 @@ class KeyPlan {
       if (reads.whole) {
         this.parts.push(
           v === 'context'
-            ? source
+            ? (i) => JSON.stringify(source(i))
             : v === 'principal'
-              ? (i) => [i.principal.id, source(i)]
-              : (i) => [i.resource.id, source(i)],
+              ? (i) => JSON.stringify([i.principal.id, source(i)])
+              : (i) => JSON.stringify([i.resource.id, source(i)]),
         );
         continue;
       }
-      for (const attr of [...reads.attrs].sort()) this.parts.push((i) => source(i)[attr]);
+      for (const attr of [...reads.attrs].sort()) this.parts.push((i) => encode(source(i)[attr]));
       for (const [attr, members] of [...reads.members].sort(([a], [b]) => a.localeCompare(b))) {
         if (reads.attrs.has(attr)) continue;
         const tested = [...members].sort();
         this.parts.push((i) => {
           const value = source(i)[attr];
-          const set = Array.isArray(value) ? value : [];
+          const set = Array.isArray(value) ? (value as unknown[]) : [];
           let bits = '';
           for (const m of tested) bits += set.includes(m) ? '1' : '0';
           return bits;
@@ -241,31 +266,58 @@ class KeyPlan {
         if (reads.attrs.has(attr)) continue;
         this.parts.push((i) => {
           const value = source(i)[attr];
-          if (typeof value !== 'number') return null;
+          if (typeof value !== 'number') return 'n';
           let bits = '';
           for (const c of comparisons) bits += compare(value, c) ? '1' : '0';
           return bits;
         });
       }
     }
-    this.equalityParts(pack);
-  }
-
-  private equalityParts(pack: CompiledPack): void {
     const value = (i: CedarInput, [v, attr]: Attribute): unknown =>
       (v === 'principal' ? i.principalAttrs : v === 'resource' ? i.resourceAttrs : i.context)[attr];
     for (const [a, b] of pack.reads.equalities)
       this.parts.push((i) => {
         const x = value(i, a);
         const y = value(i, b);
-        return x === y || (typeof x === 'object' && JSON.stringify(x) === JSON.stringify(y));
+        return x === y || (typeof x === 'object' && JSON.stringify(x) === JSON.stringify(y)) ? 't' : 'f';
       });
   }
 
   keyOf(input: CedarInput, consentVersion: number): string {
-    const parts: unknown[] = [input.action.id, input.resource.type, consentVersion];
-    for (const part of this.parts) parts.push(part(input));
-    return JSON.stringify(parts);
+    let key = `${input.action.id}|${input.resource.type}|${consentVersion}`;
+    for (const part of this.parts) key += ',' + part(input);
+    return key;
+  }
+}
+
+/** Records the scheme facts hand out are the same object for the same grade and purpose. */
+const objectKeys = new WeakMap<object, string>();
+const internedIds = new Map<string, string>();
+
+function encode(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'number':
+      return `${value};`;
+    case 'object': {
+      if (value === null) return 'null';
+      let key = objectKeys.get(value);
+      if (key === undefined) {
+        const json = JSON.stringify(value);
+        // Arrays are built per request; only shared (frozen) records are worth remembering, by a
+        // short id per distinct content (equal content, equal id: the key stays exact).
+        if (Array.isArray(value) || !Object.isFrozen(value)) return json;
+        key = internedIds.get(json);
+        if (key === undefined) internedIds.set(json, (key = `#${internedIds.size};`));
+        objectKeys.set(value, key);
+      }
+      return key;
+    }
+    default:
+      return 'u';
   }
 }
 
