@@ -32,7 +32,10 @@ export interface CompiledPack {
   access: ReadonlyMap<string, CompiledPolicy>;
   /** Permit policies with `@obligation`, evaluated after a permit. */
   obligations: ReadonlyMap<string, CompiledPolicy & { obligation: ObligationTemplate }>;
+  /** What every policy reads: the decision cache's key. */
   reads: ReadSet;
+  /** What the obligation policies read: the key under which obligations are shared across decisions. */
+  obligationReads: ReadSet;
 }
 
 export type PackResult = { ok: true; pack: CompiledPack } | { ok: false; problems: CedarProblem[] };
@@ -82,6 +85,7 @@ export function compilePack(files: PolicyFiles, schema: string = custodiaSchema(
   const obligations = new Map<string, CompiledPolicy & { obligation: ObligationTemplate }>();
   const byId: Record<string, string> = {};
   const reads = emptyReadSet();
+  const obligationReads = emptyReadSet();
   let order = 0;
   for (const file of names) {
     const split = splitPolicies(files[file]!, file);
@@ -109,6 +113,7 @@ export function compilePack(files: PolicyFiles, schema: string = custodiaSchema(
       }
       byId[id] = text;
       collectReads(json, reads);
+      if (annotations.obligation !== undefined) collectReads(json, obligationReads);
       const compiled: CompiledPolicy = { id, file, effect: json.effect, text, annotations, order: order++ };
       if (annotations.obligation === undefined) {
         access.set(id, compiled);
@@ -139,7 +144,10 @@ export function compilePack(files: PolicyFiles, schema: string = custodiaSchema(
       message: 'the pack permits nothing: it needs at least one permit policy without @obligation',
     });
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, pack: { digest: packDigest(files), files, schema, access, obligations, reads } };
+  return {
+    ok: true,
+    pack: { digest: packDigest(files), files, schema, access, obligations, reads, obligationReads },
+  };
 }
 
 /** The problems as one message (Cedar's words, with where). */

@@ -13,7 +13,7 @@ import { forbidMessage, NO_PERMITTING_POLICY, POLICY_ERROR } from './messages.js
 import type { PolicyDecision, PolicyRequest, RequestContextInput } from './model.js';
 import { fillTemplates, mergeTemplates, needsRequest, type ObligationTemplate } from './obligations.js';
 import type { CompiledPack } from './pack.js';
-import type { Attribute, Comparison } from './reads.js';
+import type { Attribute, Comparison, ReadSet } from './reads.js';
 
 export interface PdpOptions {
   /** The tenant's grading scheme: its handling rules per grade and purpose enter the context. */
@@ -42,6 +42,12 @@ export class PolicyDecisionPoint {
   private readonly instance = ++instances;
   private names = { access: '', obligations: '' };
   private keyPlan!: KeyPlan;
+  private obligationKeyPlan!: KeyPlan;
+  /**
+   * Obligations per shape of what the obligation policies read (fewer facts than access): many
+   * decision shapes share one, so a decision-cache miss usually costs one Cedar call, not two.
+   */
+  private readonly obligationCache = new LruCache<string, ObligationTemplate[]>(10_000);
   private counters = { hits: 0, misses: 0 };
 
   constructor(pack: CompiledPack, version: number, options: PdpOptions) {
@@ -74,6 +80,7 @@ export class PolicyDecisionPoint {
   useScheme(scheme: GradingScheme): void {
     this.facts = new SchemeFacts(scheme);
     this.cache.clear();
+    this.obligationCache.clear();
   }
 
   stats(): { hits: number; misses: number; size: number } {
@@ -87,7 +94,7 @@ export class PolicyDecisionPoint {
     let cached = this.cache.get(key);
     if (cached === undefined) {
       this.counters.misses++;
-      cached = this.evaluate(input);
+      cached = this.evaluate(input, this.cache.capacity > 0);
       this.cache.set(key, cached);
     } else this.counters.hits++;
     if (cached.templates === undefined) return cached.decision;
@@ -99,7 +106,7 @@ export class PolicyDecisionPoint {
 
   /** The decision straight from Cedar, never cached (what the cache must agree with). */
   decideUncached(request: PolicyRequest): PolicyDecision {
-    const cached = this.evaluate(cedarInput(request, this.facts, this.utcOffsetMinutes));
+    const cached = this.evaluate(cedarInput(request, this.facts, this.utcOffsetMinutes), false);
     if (cached.templates === undefined) return cached.decision;
     return {
       ...cached.decision,
@@ -117,10 +124,12 @@ export class PolicyDecisionPoint {
       Object.fromEntries([...pack.obligations].map(([id, p]) => [id, p.text])),
     );
     this.names = names;
-    this.keyPlan = new KeyPlan(pack);
+    this.keyPlan = new KeyPlan(pack.reads);
+    this.obligationKeyPlan = new KeyPlan(pack.obligationReads);
+    this.obligationCache.clear();
   }
 
-  private evaluate(input: CedarInput): CachedDecision {
+  private evaluate(input: CedarInput, useCache: boolean): CachedDecision {
     const version = this.currentVersion;
     const entities = cedarEntities(input);
     const answer = authorize(
@@ -153,23 +162,28 @@ export class PolicyDecisionPoint {
         }),
       };
     }
-    const applied: ObligationTemplate[] = [];
-    if (this.pack.obligations.size > 0) {
-      const o = authorize(
-        this.names.obligations,
-        input.principal,
-        input.action,
-        input.resource,
-        input.context,
-        entities,
-      );
-      // An obligation policy that fails to evaluate would silently drop a mask: deny instead.
-      if (o.errors.length > 0)
-        return { decision: freeze({ permit: false, ...POLICY_ERROR, policies: o.errors, version }) };
-      const policies = inPackOrder(o.determining, this.pack.obligations);
-      for (const p of policies) applied.push(p.obligation);
+    let templates: ObligationTemplate[] | undefined;
+    const obligationKey = useCache ? this.obligationKeyPlan.keyOf(input, 0) : undefined;
+    if (obligationKey !== undefined) templates = this.obligationCache.get(obligationKey);
+    if (templates === undefined) {
+      const applied: ObligationTemplate[] = [];
+      if (this.pack.obligations.size > 0) {
+        const o = authorize(
+          this.names.obligations,
+          input.principal,
+          input.action,
+          input.resource,
+          input.context,
+          entities,
+        );
+        // An obligation policy that fails to evaluate would silently drop a mask: deny instead.
+        if (o.errors.length > 0)
+          return { decision: freeze({ permit: false, ...POLICY_ERROR, policies: o.errors, version }) };
+        for (const p of inPackOrder(o.determining, this.pack.obligations)) applied.push(p.obligation);
+      }
+      templates = mergeTemplates(applied);
+      if (obligationKey !== undefined) this.obligationCache.set(obligationKey, templates);
     }
-    const templates = mergeTemplates(applied);
     const decision = freeze({
       permit: true as const,
       // Templates that need nothing from the request are already obligations.
@@ -231,14 +245,14 @@ const NOTHING_FROM_REQUEST: RequestContextInput = {
 class KeyPlan {
   private readonly parts: ((input: CedarInput) => string)[] = [];
 
-  constructor(pack: CompiledPack) {
+  constructor(readSet: ReadSet) {
     const sources = {
       principal: (i: CedarInput) => i.principalAttrs as Record<string, unknown>,
       resource: (i: CedarInput) => i.resourceAttrs as Record<string, unknown>,
       context: (i: CedarInput) => i.context as Record<string, unknown>,
     };
     for (const v of ['principal', 'resource', 'context'] as const) {
-      const reads = pack.reads[v];
+      const reads = readSet[v];
       const source = sources[v];
       if (reads.whole) {
         this.parts.push(
@@ -275,7 +289,7 @@ class KeyPlan {
     }
     const value = (i: CedarInput, [v, attr]: Attribute): unknown =>
       (v === 'principal' ? i.principalAttrs : v === 'resource' ? i.resourceAttrs : i.context)[attr];
-    for (const [a, b] of pack.reads.equalities)
+    for (const [a, b] of readSet.equalities)
       this.parts.push((i) => {
         const x = value(i, a);
         const y = value(i, b);
