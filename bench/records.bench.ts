@@ -18,7 +18,7 @@ import type { Access } from '../src/guard/index.js';
 import { servicePrincipal } from '../src/identity/index.js';
 import { DEMO_HOSPITALS, writeNdjsonFile } from '../src/synth/index.js';
 import { loadTest } from './lib/load.js';
-import { median, quick, writeResult, type Metric } from './lib/report.js';
+import { quick, writeResult, type Metric } from './lib/report.js';
 
 const PATIENTS = quick ? 100 : 1000;
 // The store size searches run against; CUSTODIA_BENCH_STORE_SIZE overrides it (filling takes a while).
@@ -227,5 +227,4 @@ writeResult('records', metrics, {
   files: { small: smallFile, large: largeFile },
   connections: CONNECTIONS,
   secondsPerRun: HTTP_SECONDS,
-  medianFillRate: median(fillRates),
 });

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** The machine a figure was measured on: figures from different machines are not comparable. */
@@ -9,6 +9,8 @@ export function machine() {
     cpu: cpu[0]?.model ?? 'unknown',
     cores: cpu.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Others' work on a shared machine lowers every figure: say how busy it was at the end.
+    loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
   };
@@ -41,15 +43,18 @@ export function writeResult(name: string, metrics: Metric[], notes: Record<strin
     date: new Date().toISOString(),
     machine: machine(),
     quick,
-    metrics: metrics.map((m) => {
-      const med = median(m.runs);
-      const withinBudget = m.budget
-        ? m.budget.op === '>='
-          ? med >= m.budget.value
-          : med <= m.budget.value
-        : undefined;
-      return { name: m.name, median: med, runs: m.runs, budget: m.budget, withinBudget };
-    }),
+    // A metric with no runs (e.g. nothing was left to fill) is left out rather than written as NaN.
+    metrics: metrics
+      .filter((m) => m.runs.length > 0)
+      .map((m) => {
+        const med = median(m.runs);
+        const withinBudget = m.budget
+          ? m.budget.op === '>='
+            ? med >= m.budget.value
+            : med <= m.budget.value
+          : undefined;
+        return { name: m.name, median: med, runs: m.runs, budget: m.budget, withinBudget };
+      }),
     ...notes,
   };
   const file = join(dir, `${name}${quick ? '.quick.tmp' : ''}.json`);
