@@ -133,6 +133,33 @@ describe('policy: the decision cache', () => {
     assert.equal(uncached.stats().size, 0);
   });
 
+  it('shares obligations only between requests the obligation policies cannot tell apart', () => {
+    const pack = packOf(defaultPolicyFiles());
+    const cached = new PolicyDecisionPoint(pack, 1, { scheme });
+    const uncached = new PolicyDecisionPoint(pack, 1, { scheme, cacheSize: 0 });
+    const clinician = principalFacts(['clinician']);
+    const active = { state: 'active' as const, grantId: 'g1', expiresAt: atLocal(12) };
+    // The same clinician reading the same record, under three purposes with different obligations.
+    const contexts = [
+      contextOf(),
+      contextOf({ purpose: 'emergency-treatment', careRelationship: false, breakGlass: active }),
+      contextOf({
+        purpose: 'public-health-emergency',
+        careRelationship: false,
+        emergency: { declarationId: 'e1' },
+      }),
+    ];
+    const seen = new Set<string>();
+    for (const context of contexts) {
+      const request = { action: 'read' as const, principal: clinician, resource: patientData(), context };
+      const expected = uncached.decide(request);
+      assert.ok(expected.permit);
+      seen.add(JSON.stringify(expected.obligations));
+      assert.deepEqual(cached.decide(request), expected);
+    }
+    assert.equal(seen.size, contexts.length, 'each context carries its own obligations');
+  });
+
   it('shares a decision across patients when no policy reads the patient', () => {
     const pdp = new PolicyDecisionPoint(packOf(defaultPolicyFiles()), 1, { scheme });
     const request = {
