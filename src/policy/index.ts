@@ -80,3 +80,10 @@ export {
   type EmergencyDeclaration,
   type EmergencyScope,
 } from './emergency.js';
+export {
+  isOwnRecord,
+  patientDataFactsOf,
+  principalFactsOf,
+  type OrganizationFacts,
+  type StoredFacts,
+} from './facts.js';
