@@ -6,22 +6,29 @@ import type { NodeChecker, NodeResult } from './checker.js';
  * per quasi-identifier) that satisfies the privacy criteria within the suppression limit and
  * has the least loss.
  *
- * The search follows ARX's Flash (Kohlmayer et al., 2012) where it is exact:
+ * The search keeps ARX's Flash (Kohlmayer et al., 2012) ingredients where they are exact, and
+ * visits nodes top-down, which is what makes checking cheap with roll-up (checker.ts):
  * 1. Predictive tagging. Whether a node is anonymous is monotone along generalization (for
  *    k-anonymity and distinct l-diversity, with or without suppression): a node that passes
  *    tags all its generalizations as passing; one that fails tags all its specializations as
- *    failing. Nodes are visited level by level; from each untagged node a path is walked
- *    upwards through untagged generalizations and classified by binary search on the path.
+ *    failing. When the criteria are not monotone under suppression (entropy l-diversity or
+ *    t-closeness with a suppression limit above 0), only what k-anonymity alone proves is
+ *    tagged: a node with more rows in classes below k than may be suppressed fails, and so do
+ *    its specializations (rows below k can only decrease with generalization).
  * 2. Loss pruning. Every node has a data-free lower bound on its loss (its loss with nothing
- *    suppressed), which only grows with generalization. Nodes whose bound is not below the best
- *    loss found are never checked, and neither are their generalizations.
- * 3. Suppression makes the loss non-monotone (suppressing a row costs more than generalizing
- *    it), so after classification every anonymous node whose bound is still below the best
- *    loss is evaluated, in order of its bound. Without suppression the first anonymous node in
- *    that order is optimal and this step ends at once.
- * When the criteria are not monotone under suppression (entropy l-diversity or t-closeness
- * with a suppression limit above 0), step 1 tags only what k-anonymity alone proves
- * (rows below k can only decrease with generalization) and step 3 covers the rest.
+ *    suppressed), which only grows with generalization, and a checked node gives a bound for
+ *    all its generalizations. Nodes whose bound is not below the best loss found are never
+ *    checked.
+ * 3. Every remaining candidate (not tagged failing, bound below the best loss) is checked,
+ *    highest first. Top-down, a failing node is checked before its specializations and tags
+ *    them all: the nodes checked are about the maximal failing candidates plus the anonymous
+ *    ones, far fewer than the candidates (on Adult at 0% suppression, 134 maximal failing
+ *    nodes among 6,011 with a bound below the optimum). Suppression makes the loss
+ *    non-monotone, so anonymous candidates are all evaluated, not just the first.
+ * 4. Pivots for roll-up. Before a candidate is checked, the meet (levelwise minimum) of it and
+ *    the next few candidates is checked when it is a different node: its classes are then
+ *    cached, and those candidates roll up from it instead of from every distinct bottom tuple.
+ *    A pivot is an ordinary check, so whatever it finds (tags, a better node) is exact.
  */
 export interface LatticeResult {
   levels: number[];
@@ -31,10 +38,11 @@ export interface LatticeResult {
   checks: number;
 }
 
-const UNKNOWN = 0;
 const PASS = 1;
 const FAIL = 2;
 const MAX_NODES = 5_000_000;
+/** How many upcoming candidates a pivot is the meet of. */
+const PIVOT_WINDOW = 8;
 
 export class Lattice {
   readonly heights: number[];
@@ -67,6 +75,12 @@ export class Lattice {
       out[i] = Math.floor(node / this.strides[i]!) % this.heights[i]!;
     }
     return out;
+  }
+
+  node(levels: ArrayLike<number>): number {
+    let v = 0;
+    for (let i = 0; i < this.heights.length; i++) v += levels[i]! * this.strides[i]!;
+    return v;
   }
 
   height(node: number): number {
@@ -160,50 +174,31 @@ export function optimalSearch(checker: NodeChecker, options: SearchOptions = {})
     return r;
   };
 
+  // Highest first; within a height, the most promising bound first.
   const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => heightOf[a]! - heightOf[b]! || lb[a]! - lb[b]! || a - b,
+    (a, b) => heightOf[b]! - heightOf[a]! || lb[a]! - lb[b]! || a - b,
   );
-
-  if (monotone) {
-    // Step 1: classify by paths and binary search, skipping what the bound already rules out.
-    for (const v of order) {
-      if (state[v] !== UNKNOWN || pruned[v] === 1 || lb[v]! >= bestLoss) continue;
-      const path = [v];
-      let cur = v;
-      for (;;) {
-        let next = -1;
-        lattice.forSuccessors(cur, (s) => {
-          if (
-            state[s] === UNKNOWN &&
-            pruned[s] === 0 &&
-            lb[s]! < bestLoss &&
-            (next === -1 || lb[s]! < lb[next]!)
-          )
-            next = s;
-        });
-        if (next === -1) break;
-        path.push(next);
-        cur = next;
-      }
-      let lo = 0;
-      let hi = path.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const node = path[mid]!;
-        const anonymous = state[node] === PASS ? true : state[node] === FAIL ? false : check(node).anonymous;
-        if (anonymous) hi = mid - 1;
-        else lo = mid + 1;
-      }
+  const candidate = (v: number) =>
+    state[v] !== FAIL && pruned[v] === 0 && !results.has(v) && lb[v]! < bestLoss;
+  const meet = new Int32Array(lattice.heights.length);
+  const levels = new Int32Array(lattice.heights.length);
+  for (let x = 0; x < order.length; x++) {
+    const v = order[x]!;
+    if (!candidate(v)) continue;
+    lattice.levels(v, meet);
+    let window = PIVOT_WINDOW;
+    for (let y = x + 1; y < order.length && window > 0; y++) {
+      const u = order[y]!;
+      if (!candidate(u)) continue;
+      window--;
+      lattice.levels(u, levels);
+      for (let i = 0; i < levels.length; i++) if (levels[i]! < meet[i]!) meet[i] = levels[i]!;
     }
-  }
-
-  // Step 3: evaluate every remaining candidate whose bound can still beat the best.
-  const byBound = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => lb[a]! - lb[b]! || heightOf[a]! - heightOf[b]! || a - b,
-  );
-  for (const v of byBound) {
-    if (lb[v]! >= bestLoss && best !== -1) break;
-    if (state[v] === FAIL || pruned[v] === 1 || results.has(v)) continue;
+    const pivot = lattice.node(meet);
+    if (pivot !== v && !results.has(pivot)) {
+      check(pivot);
+      if (!candidate(v)) continue;
+    }
     check(v);
   }
 

@@ -48,28 +48,50 @@ interface Classes {
 
 function classesOf(table: EncodedTable, rec: Recoding): Classes {
   const q = table.qis.length;
-  const tt = new TupleTable(2 * q, 1024);
-  const scratch = new Int32Array(2 * q);
   const classOfRow = new Int32Array(table.rows).fill(-1);
+  if (rec.kind === 'local') {
+    const tt = new TupleTable(2 * q, 1024);
+    const scratch = new Int32Array(2 * q);
+    for (let r = 0; r < table.rows; r++) {
+      if (rec.suppressed[r] === 1) continue;
+      for (let i = 0; i < q; i++) {
+        const qi = table.qis[i]!;
+        const level = levelOf(rec, i, r);
+        scratch[2 * i] = level;
+        scratch[2 * i + 1] = qi.levelMap[level]![qi.codes[r]!]!;
+      }
+      classOfRow[r] = tt.idOf(scratch);
+    }
+    return finishClasses(classOfRow, tt.size);
+  }
+  // One level per QI for every row: the generalized ids alone are the key.
+  const tt = new TupleTable(Math.max(q, 1), 1024);
+  const scratch = new Int32Array(Math.max(q, 1));
+  const cols = table.qis.map((qi, i) => {
+    const level = rec.kind === 'global' ? rec.levels[i]! : 0;
+    const map = qi.levelMap[level]!;
+    const out = new Int32Array(table.rows);
+    for (let r = 0; r < table.rows; r++) out[r] = map[qi.codes[r]!]!;
+    return out;
+  });
   for (let r = 0; r < table.rows; r++) {
     if (rec.suppressed[r] === 1) continue;
-    for (let i = 0; i < q; i++) {
-      const qi = table.qis[i]!;
-      const level = levelOf(rec, i, r);
-      scratch[2 * i] = level;
-      scratch[2 * i + 1] = qi.levelMap[level]![qi.codes[r]!]!;
-    }
+    for (let i = 0; i < q; i++) scratch[i] = cols[i]![r]!;
     classOfRow[r] = tt.idOf(scratch);
   }
-  const size = new Float64Array(tt.size);
-  const representative = new Int32Array(tt.size);
-  for (let r = 0; r < table.rows; r++) {
+  return finishClasses(classOfRow, tt.size);
+}
+
+function finishClasses(classOfRow: Int32Array, count: number): Classes {
+  const size = new Float64Array(count);
+  const representative = new Int32Array(count);
+  for (let r = 0; r < classOfRow.length; r++) {
     const c = classOfRow[r]!;
     if (c < 0) continue;
     if (size[c] === 0) representative[c] = r;
     size[c]!++;
   }
-  return { size, classOfRow, count: tt.size, representative };
+  return { size, classOfRow, count, representative };
 }
 
 export function utilityOf(table: EncodedTable, rec: Recoding): UtilityMeasures {
@@ -80,19 +102,23 @@ export function utilityOf(table: EncodedTable, rec: Recoding): UtilityMeasures {
   let suppressedRows = 0;
   let loss = 0;
   let entropy = 0;
+  // log2 of the frequency of each generalized value, per QI and level (computed once, not per cell).
+  const log2freq = table.qis.map((qi) => qi.freq.map((f) => f.map((x) => Math.log2(x))));
+  const log2n = Math.log2(n);
   for (let r = 0; r < n; r++) {
     if (rec.suppressed[r] === 1) {
       suppressedRows++;
       loss += q;
-      for (const qi of table.qis) entropy += Math.log2(n) - Math.log2(qi.freq[0]![qi.codes[r]!]!);
+      for (let i = 0; i < q; i++) entropy += log2n - log2freq[i]![0]![table.qis[i]!.codes[r]!]!;
       continue;
     }
     for (let i = 0; i < q; i++) {
       const qi = table.qis[i]!;
-      const level = levelOf(rec, i, r);
-      const g = qi.levelMap[level]![qi.codes[r]!]!;
+      const level = rec.kind === 'global' ? rec.levels[i]! : levelOf(rec, i, r);
+      const code = qi.codes[r]!;
+      const g = qi.levelMap[level]![code]!;
       loss += lm[i]![level]![g]!;
-      entropy += Math.log2(qi.freq[level]![g]!) - Math.log2(qi.freq[0]![qi.codes[r]!]!);
+      entropy += log2freq[i]![level]![g]! - log2freq[i]![0]![code]!;
     }
   }
   let squares = 0;

@@ -5,11 +5,12 @@ import { isCustodiaError } from '../../core/index.js';
 import type { Hierarchy } from '../operators/hierarchy.js';
 import { ageHierarchy, hierarchyFromCsv } from '../operators/hierarchy.js';
 import { anonymize } from './anonymize.js';
+import type { CheckerOptions, NodeResult } from './checker.js';
 import { NodeChecker } from './checker.js';
 import type { PrivacyCriterion } from './criteria.js';
 import { kOf, prepareChecks } from './criteria.js';
 import { encodeRows } from './encode.js';
-import { exhaustiveSearch, optimalSearch } from './lattice.js';
+import { Lattice, exhaustiveSearch, optimalSearch } from './lattice.js';
 import type { LossMetric } from './loss.js';
 import { generalizedValue } from './recoding.js';
 
@@ -63,6 +64,25 @@ const criteriaArb: fc.Arbitrary<PrivacyCriterion[]> = fc.oneof(
     ]),
 );
 
+/** Caches from none to ample, and each way of grouping (direct addressing, numeric hash, tuples). */
+const checkerOptionsArb: fc.Arbitrary<CheckerOptions> = fc.record({
+  cacheEntries: fc.constantFrom(0, 40, 1000, 4_000_000),
+  denseLimit: fc.constantFrom(0, 64, 1 << 16),
+  numericKeys: fc.boolean(),
+});
+
+function sameResult(a: NodeResult, b: NodeResult, where = ''): void {
+  assert.equal(a.classes, b.classes, `classes ${where}`);
+  assert.equal(a.suppressed, b.suppressed, `suppressed ${where}`);
+  assert.equal(a.belowK, b.belowK, `belowK ${where}`);
+  assert.equal(a.anonymous, b.anonymous, `anonymous ${where}`);
+  assert.ok(
+    Math.abs(a.loss - b.loss) <= 1e-9 * Math.max(1, Math.abs(b.loss)),
+    `loss ${a.loss} vs ${b.loss} ${where}`,
+  );
+  assert.ok(Math.abs(a.lowerBoundUp - b.lowerBoundUp) <= 1e-9 * Math.max(1, Math.abs(b.lowerBoundUp)), where);
+}
+
 describe('optimal lattice search', () => {
   it('finds the same minimal loss as exhaustive search (random tables, models, limits, metrics)', () => {
     fc.assert(
@@ -94,6 +114,49 @@ describe('optimal lattice search', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('with suppression, matches a brute-force check of every node grouped from the bottom (any cache, any grouping)', () => {
+    fc.assert(
+      fc.property(
+        tableArb,
+        criteriaArb,
+        fc.constantFrom(0.02, 0.05, 0.1, 0.3),
+        fc.constantFrom<LossMetric>('loss', 'discernibility', 'entropy'),
+        checkerOptionsArb,
+        (rows, criteria, limit, metric, options) => {
+          const table = encodeRows(rows, qis, ['disease']);
+          const checks = prepareChecks(criteria, table);
+          const k = kOf(criteria);
+          // Brute force: every node, no roll-up, tuples of ids (the original grouping).
+          const brute = new NodeChecker(table, checks, k, limit, metric, {
+            rollUp: false,
+            numericKeys: false,
+          });
+          const lattice = new Lattice(table.qis.map((qi) => qi.height));
+          let bestLoss = Infinity;
+          for (let v = 0; v < lattice.size; v++) {
+            const r = brute.evaluate(lattice.levels(v));
+            if (r.anonymous) bestLoss = Math.min(bestLoss, r.loss);
+          }
+          const checker = new NodeChecker(table, checks, k, limit, metric, options);
+          if (bestLoss === Infinity) {
+            assert.throws(() => optimalSearch(checker), isCustodiaError);
+            return;
+          }
+          const found = optimalSearch(checker);
+          const tolerance = 1e-9 * Math.max(1, bestLoss);
+          assert.ok(
+            Math.abs(found.result.loss - bestLoss) <= tolerance,
+            `${found.result.loss} vs ${bestLoss}`,
+          );
+          // What the search reports for its node is what a direct check of that node gives.
+          sameResult(found.result, brute.evaluate(found.levels));
+          assert.ok(found.result.suppressed <= Math.floor(limit * rows.length + 1e-9));
+        },
+      ),
+      { numRuns: 120 },
     );
   });
 
@@ -195,6 +258,89 @@ describe('optimal lattice search', () => {
     assert.ok(result.after.risk.journalist.population);
     assert.ok(result.after.risk.journalist.highest <= 1 / 2);
     assert.ok(result.after.risk.marketer < result.after.risk.prosecutor.average + 1e-12);
+  });
+});
+
+describe('roll-up', () => {
+  it('gives every node the same classes, suppression and loss as grouping it from the bottom', () => {
+    fc.assert(
+      fc.property(
+        tableArb,
+        criteriaArb,
+        fc.constantFrom(0, 0.1),
+        fc.constantFrom<LossMetric>('loss', 'discernibility', 'entropy'),
+        checkerOptionsArb,
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (rows, criteria, limit, metric, options, seed) => {
+          const table = encodeRows(rows, qis, ['disease']);
+          const checks = prepareChecks(criteria, table);
+          const k = kOf(criteria);
+          const direct = new NodeChecker(table, checks, k, limit, metric, {
+            rollUp: false,
+            numericKeys: false,
+          });
+          const rolled = new NodeChecker(table, checks, k, limit, metric, { ...options, rollUp: true });
+          assert.ok(rolled.rollUp, 'the test hierarchies are trees');
+          const lattice = new Lattice(table.qis.map((qi) => qi.height));
+          // Every node, in a shuffled order: sources are whatever happens to be cached.
+          const nodes = Array.from({ length: lattice.size }, (_, i) => i);
+          let x = seed;
+          for (let i = nodes.length - 1; i > 0; i--) {
+            x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+            const j = x % (i + 1);
+            [nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!];
+          }
+          for (const v of nodes) {
+            const levels = lattice.levels(v);
+            sameResult(rolled.evaluate(levels), direct.evaluate(levels), String([...levels]));
+          }
+          // The top node lies above every cached node, so with a cache it always rolls up.
+          const top = lattice.levels(lattice.size - 1);
+          sameResult(rolled.evaluate(top), direct.evaluate(top), 'top');
+          if (options.cacheEntries! > 0 && rolled.bottomTuples > 1) {
+            assert.ok(rolled.rolledUp > 0, 'some nodes were rolled up from a cached node');
+            assert.ok(
+              rolled.grouped < direct.grouped,
+              `${rolled.grouped} vs ${direct.grouped} entries grouped`,
+            );
+          } else assert.equal(rolled.rolledUp, 0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('is off when a hierarchy is not a tree, and checks stay exact', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      age: String(20 + i),
+      a: `v${i % 8}`,
+      b: `v${(i >> 3) % 8}`,
+    }));
+    const tree = encodeRows(rows, qis);
+    // Give p0 (level 1 of "a") two parents: v0 -> q0 but v1 -> q1, so classes can split upwards.
+    const a = tree.qis[1]!;
+    const level2 = Int32Array.from(a.levelMap[2]!);
+    const v1 = a.labels[0]!.indexOf('v1');
+    const q1 = a.labels[2]!.indexOf('q1');
+    assert.ok(v1 >= 0 && q1 >= 0);
+    level2[v1] = q1;
+    const odd = {
+      ...tree,
+      qis: [
+        tree.qis[0]!,
+        { ...a, levelMap: [a.levelMap[0]!, a.levelMap[1]!, level2, a.levelMap[3]!] },
+        tree.qis[2]!,
+      ],
+    };
+    const checks = prepareChecks([{ kind: 'k-anonymity', k: 3 }], odd);
+    const checker = new NodeChecker(odd, checks, 3, 0.1, 'loss');
+    assert.equal(checker.rollUp, false);
+    assert.equal(new NodeChecker(tree, checks, 3, 0.1, 'loss').rollUp, true);
+    const direct = new NodeChecker(odd, checks, 3, 0.1, 'loss', { rollUp: false, numericKeys: false });
+    const lattice = new Lattice(odd.qis.map((qi) => qi.height));
+    for (let v = lattice.size - 1; v >= 0; v--)
+      sameResult(checker.evaluate(lattice.levels(v)), direct.evaluate(lattice.levels(v)));
+    assert.equal(checker.rolledUp, 0);
   });
 });
 

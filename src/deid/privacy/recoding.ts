@@ -19,7 +19,7 @@ export function noRecoding(rows: number): Recoding {
 
 /** Materializes the chosen lattice node: which rows fall in failing classes. */
 export function globalRecoding(checker: NodeChecker, levels: readonly number[]): Recoding {
-  const result = checker.evaluate(levels);
+  const result = checker.classifyBottom(levels);
   const suppressed = new Uint8Array(checker.rows);
   if (result.suppressed > 0) {
     for (let r = 0; r < checker.rows; r++) {
