@@ -166,6 +166,9 @@ for (const { dialect, skip } of testDialects()) {
       const bad = await call(tokenA, 'GET', '/fhir/Patient?_total=lots');
       assert.equal(bad.statusCode, 400);
       assert.match(bad.body, /none, estimate, accurate/);
+      const cursor = await call(tokenA, 'GET', '/fhir/Patient?_cursor=abc');
+      assert.equal(cursor.statusCode, 400, 'a cursor this store never issued is refused, not ignored');
+      assert.match(cursor.body, /_offset/);
       const labelled = await find(
         '_security=https://custodia.dev/fhir/CodeSystem/grade/seed-3-grade|grade-2&_count=1',
       );

@@ -236,6 +236,11 @@ export class Records {
   }
 
   async search(search: ParsedSearch, scope: SearchScope): Promise<SearchResult> {
+    if (search.cursor !== undefined)
+      throw badRequest('this store pages by _offset: follow the next link of a searchset', {
+        path: '_cursor',
+        zh: '本存储按 _offset 分页，请使用检索结果中的 next 链接',
+      });
     const base = matchingResources(this.db, this.tenant, search, this.indexer, scope);
     // The page is chosen on ids alone, then only its bodies are read: sorting every match with
     // its sealed body would read hundreds of bodies to send twenty.
