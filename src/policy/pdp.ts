@@ -142,24 +142,24 @@ export class PolicyDecisionPoint {
     );
     if (answer.errors.length > 0)
       return {
-        decision: freeze({ permit: false, ...POLICY_ERROR, policies: answer.errors, version }),
+        decision: { permit: false, ...POLICY_ERROR, policies: answer.errors, version },
       };
     if (!answer.allow) {
       const forbids = inPackOrder(answer.determining, this.pack.access);
       const first = forbids[0];
       if (first === undefined)
-        return { decision: freeze({ permit: false, ...NO_PERMITTING_POLICY, policies: [], version }) };
+        return { decision: { permit: false, ...NO_PERMITTING_POLICY, policies: [], version } };
       const code = first.annotations.reason ?? first.id;
       const fallback = forbidMessage(code);
       return {
-        decision: freeze({
+        decision: {
           permit: false,
           code,
           en: first.annotations.en ?? fallback.en,
           zh: first.annotations.zh ?? fallback.zh,
           policies: idsOf(forbids),
           version,
-        }),
+        },
       };
     }
     let templates: ObligationTemplate[] | undefined;
@@ -178,31 +178,28 @@ export class PolicyDecisionPoint {
         );
         // An obligation policy that fails to evaluate would silently drop a mask: deny instead.
         if (o.errors.length > 0)
-          return { decision: freeze({ permit: false, ...POLICY_ERROR, policies: o.errors, version }) };
+          return { decision: { permit: false, ...POLICY_ERROR, policies: o.errors, version } };
         for (const p of inPackOrder(o.determining, this.pack.obligations)) applied.push(p.obligation);
       }
       templates = mergeTemplates(applied);
       if (obligationKey !== undefined) this.obligationCache.set(obligationKey, templates);
     }
-    const decision = freeze({
+    const decision = {
       permit: true as const,
       // Templates that need nothing from the request are already obligations.
       obligations: needsRequest(templates) ? [] : fillTemplates(templates, NOTHING_FROM_REQUEST),
       policies: answer.determining.slice().sort(),
       version,
-    });
+    };
     return needsRequest(templates) ? { decision, templates } : { decision };
   }
 }
 
 /*
- * No Object.freeze and no array callbacks (map/filter/sort with a comparator) on this path: on
- * Node 20's V8, a lazy deoptimization of this code while inside such a builtin's callback (the
- * WASM call invalidates code dependencies) aborted the process ("unreachable code" in
- * Deoptimizer::DoComputeBuiltinContinuation) in the benchmark. Plain loops avoid the builtin
- * continuations; cached decisions are shared and typed readonly.
+ * Plain loops on the miss path, no array callbacks: the abort described in cedar.ts was a lazy
+ * deoptimization through a builtin continuation, and nothing here needs one. Cached decisions are
+ * shared between callers and typed readonly.
  */
-const freeze = <T extends object>(value: T): T => value;
 
 /** The policies named, known to the pack, in pack order (insertion sort: a handful at most). */
 function inPackOrder<P extends { order: number }>(
