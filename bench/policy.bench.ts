@@ -170,7 +170,6 @@ const loadBefore = loadavg();
 const warm = new PolicyDecisionPoint(pack, 1, { scheme });
 for (let i = 0; i < 2_000; i++) warm.decide(requests[i]!);
 
-console.log('warm-up done');
 /** Amortized: a fresh decision point (empty cache) per run, misses included. */
 const amortized: number[] = [];
 let shapes = 0;
@@ -185,7 +184,6 @@ for (let run = 0; run < runs; run++) {
   hitRatio = s.hits / (s.hits + s.misses);
 }
 
-console.log('amortized done');
 /** Warm: the same decision point across runs (a server after its first minutes). */
 const warmRuns: number[] = [];
 for (let run = 0; run < runs; run++) {
