@@ -23,7 +23,10 @@ export interface CheckerOptions {
    * of from every distinct bottom tuple. On by default when every hierarchy is a tree.
    */
   rollUp?: boolean;
-  /** Most class entries kept in the roll-up cache (memory bound); default 4,000,000. */
+  /**
+   * Most entries (classes plus histogram pairs) kept in the roll-up cache, least recently used
+   * evicted first: the memory bound, about 12 bytes a class and 16 a pair. Default 2,000,000.
+   */
   cacheEntries?: number;
   /** Largest key space grouped by direct addressing (default 2^16, cache-sized; 0 = never). */
   denseLimit?: number;
@@ -147,18 +150,25 @@ export class NodeChecker {
     }
     const m = bottom.size;
     this.bottomCount = new Float64Array(m);
-    for (let r = 0; r < table.rows; r++) this.bottomCount[this.rowToBottom[r]!]!++;
-    this.#gen = table.qis.map((qi, i) =>
+    // The first row of each bottom tuple: its codes are the tuple's.
+    const firstRow = new Int32Array(m);
+    for (let r = table.rows - 1; r >= 0; r--) {
+      const j = this.rowToBottom[r]!;
+      this.bottomCount[j]!++;
+      firstRow[j] = r;
+    }
+    this.#gen = table.qis.map((qi) =>
       qi.levelMap.map((map) => {
         const out = new Int32Array(m);
-        for (let j = 0; j < m; j++) out[j] = map[bottom.tuple(j)[i]!]!;
+        for (let j = 0; j < m; j++) out[j] = map[qi.codes[firstRow[j]!]!]!;
         return out;
       }),
     );
     this.#card = table.qis.map((qi) => qi.labels.map((l) => Math.max(1, l.length)));
-    this.#sens = usedSensitive.map((_, x) => {
+    this.#sens = usedSensitive.map((a) => {
+      const codes = table.sensitive[a]!.codes;
       const out = new Int32Array(m);
-      for (let j = 0; j < m; j++) out[j] = bottom.tuple(j)[this.q + x]!;
+      for (let j = 0; j < m; j++) out[j] = codes[firstRow[j]!]!;
       return out;
     });
     const identity = new Int32Array(m);
@@ -172,7 +182,7 @@ export class NodeChecker {
       used: 0,
     };
     this.rollUp = (options.rollUp ?? true) && table.qis.every(isTree);
-    this.#cacheLimit = options.cacheEntries ?? 4_000_000;
+    this.#cacheLimit = options.cacheEntries ?? 2_000_000;
     this.#denseLimit = options.denseLimit ?? 1 << 16;
     this.#numericKeys = options.numericKeys ?? true;
     let cap = 16;
