@@ -98,7 +98,7 @@ export class NodeChecker {
   #epoch = 0;
   #hashKeys: Float64Array;
   #hashIds: Int32Array;
-  #hashStamp: Int32Array;
+  readonly #hashSlotOf: Int32Array;
   readonly #tuples: TupleTable;
   readonly #scratch: Int32Array;
   /** Cardinality per QI at the node being checked: the radices of its class keys. */
@@ -189,7 +189,8 @@ export class NodeChecker {
     while (cap < 2 * m) cap *= 2;
     this.#hashKeys = new Float64Array(cap);
     this.#hashIds = new Int32Array(cap);
-    this.#hashStamp = new Int32Array(cap);
+    this.#hashKeys.fill(-1);
+    this.#hashSlotOf = new Int32Array(m);
     this.#tuples = new TupleTable(this.q, m);
     this.#scratch = new Int32Array(Math.max(this.q, 1));
     this.#radix = new Float64Array(this.q);
@@ -355,10 +356,10 @@ export class NodeChecker {
         size[c]! += srcCount[s]!;
       }
     } else if (this.#numericKeys && space <= MAX_EXACT) {
-      const epoch = ++this.#epoch;
+      // Empty slots hold -1; the slots used are emptied again afterwards.
       const keys = this.#hashKeys;
       const ids = this.#hashIds;
-      const stamp = this.#hashStamp;
+      const slotOf = this.#hashSlotOf;
       let mask = 15;
       while (mask + 1 < 2 * n) mask = mask * 2 + 1;
       for (let s = 0; s < n; s++) {
@@ -370,23 +371,26 @@ export class NodeChecker {
         h ^= h >>> 16;
         let slot = h & mask;
         let c = -1;
-        while (stamp[slot] === epoch) {
-          if (keys[slot] === key) {
+        for (;;) {
+          const k = keys[slot]!;
+          if (k === key) {
             c = ids[slot]!;
             break;
           }
+          if (k === -1) break;
           slot = (slot + 1) & mask;
         }
         if (c === -1) {
-          stamp[slot] = epoch;
           keys[slot] = key;
           c = ids[slot] = classes++;
+          slotOf[c] = slot;
           rep[c] = j;
           size[c] = 0;
         }
         srcClass[s] = c;
         size[c]! += srcCount[s]!;
       }
+      for (let c = 0; c < classes; c++) keys[slotOf[c]!] = -1;
     } else {
       const tuples = this.#tuples;
       tuples.clear();
@@ -419,7 +423,6 @@ export class NodeChecker {
 
   #resetStamps(): void {
     this.#denseStamp.fill(0);
-    this.#hashStamp.fill(0);
     this.#epoch = 0;
   }
 
