@@ -158,19 +158,7 @@ export class Complaints {
     return { tenant: this.tenant, patient, resourceType: 'Complaint', id, version: 1 };
   }
 
-  private async open(row: {
-    id: string;
-    patient_key: string;
-    org_id: string;
-    filed_by: string;
-    topic: string;
-    ledger_index: number | null;
-    body: Uint8Array;
-    status: string;
-    history: unknown;
-    created_at: number;
-    updated_at: number;
-  }): Promise<Complaint> {
+  private async open(row: Omit<ConsentTables['consent_complaint'], 'tenant_id'>): Promise<Complaint> {
     const text = await this.cipher
       .open(row.body, this.context(row.patient_key, row.id))
       .then((b) => b.toString('utf8'))

@@ -179,22 +179,7 @@ async function firstRefusal(
   return undefined;
 }
 
-function toInclusion(row: {
-  patient_key: string;
-  kind: string;
-  derived_id: string;
-  purpose: string;
-  recipient_org: string;
-  project: string | null;
-  agreement: string | null;
-  grades: unknown;
-  labels: unknown;
-  included_at: number;
-  included_by: string;
-  flagged_at: number | null;
-  flag_version: number | null;
-  flag_reason: string | null;
-}): Inclusion {
+function toInclusion(row: Omit<ConsentTables['consent_inclusion'], 'tenant_id'>): Inclusion {
   return {
     kind: row.kind as DerivedKind,
     id: row.derived_id,

@@ -32,7 +32,13 @@ import { preparedQuery, type Dialect, type PreparedQuery, type Store } from '../
 import { prepareVersion, type PrepareDeps, type PreparedVersion, type WriteContext } from './prepare.js';
 import { resolveCreates, sourceIds } from './resolve.js';
 import { matchingResources, type SearchScope } from './search.js';
-import { VERSION_COLUMNS, type RecordsTables, type VersionFacts, type VersionMethod } from './tables.js';
+import {
+  CURRENT_COLUMNS,
+  VERSION_COLUMNS,
+  type RecordsTables,
+  type VersionFacts,
+  type VersionMethod,
+} from './tables.js';
 import { insertNew, markDeleted, replaceCurrent, type WriteTarget } from './write.js';
 
 export interface RecordsOptions {
@@ -88,18 +94,6 @@ export interface PatientLink {
   patientId: string;
   orgId: string;
 }
-
-const CURRENT_COLUMNS = [
-  'resource_type',
-  'id',
-  'version',
-  'org_id',
-  'patient_key',
-  'last_updated',
-  'method',
-  'grade',
-  'body',
-] as const;
 
 type CurrentRow = Pick<RecordsTables['rec_resource'], (typeof CURRENT_COLUMNS)[number]>;
 type VersionRow = Pick<RecordsTables['rec_version'], (typeof VERSION_COLUMNS)[number]>;

@@ -5,6 +5,7 @@ import type { FhirResource } from '../fhir/index.js';
 import { insertRows } from '../store/index.js';
 import { searchRows } from './index-rows.js';
 import type { Records, StoredVersion } from './records.js';
+import { CURRENT_COLUMNS, SEARCH_COLUMNS } from './tables.js';
 
 export interface RelabelOptions {
   /** Visit every current version, not only those whose stored grade is of another scheme. */
@@ -28,16 +29,6 @@ export interface RelabelResult {
   batches: number;
 }
 
-const SEARCH_COLUMNS = [
-  'tenant_id',
-  'resource_type',
-  'resource_id',
-  'param',
-  'system',
-  'value',
-  'low',
-  'high',
-];
 const MAX_FAILED = 100;
 
 /**
@@ -71,17 +62,7 @@ export async function relabelResources(
     if (options.signal?.aborted) break;
     let query = records.db
       .selectFrom('rec_resource')
-      .select([
-        'resource_type',
-        'id',
-        'version',
-        'org_id',
-        'patient_key',
-        'last_updated',
-        'method',
-        'grade',
-        'body',
-      ])
+      .select(CURRENT_COLUMNS)
       .where('tenant_id', '=', records.tenant)
       .where('method', '!=', 'DELETE');
     if (!options.all)

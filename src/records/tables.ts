@@ -91,6 +91,31 @@ export const VERSION_COLUMNS = [
   'body',
 ] as const;
 
+/** The columns of `rec_resource` a read needs: everything but the search helpers. */
+export const CURRENT_COLUMNS = [
+  'resource_type',
+  'id',
+  'version',
+  'org_id',
+  'patient_key',
+  'last_updated',
+  'method',
+  'grade',
+  'body',
+] as const;
+
+/** The columns of a `rec_search` row, in the order bulk inserts give them. */
+export const SEARCH_COLUMNS = [
+  'tenant_id',
+  'resource_type',
+  'resource_id',
+  'param',
+  'system',
+  'value',
+  'low',
+  'high',
+] as const;
+
 export const recordsMigrations: Migration[] = [
   {
     name: '20261123_0600_records_init',

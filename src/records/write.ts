@@ -3,7 +3,7 @@ import { conflict, type TenantId } from '../core/index.js';
 import { insertRows, type Dialect } from '../store/index.js';
 import { chunks } from './chunks.js';
 import type { PreparedVersion } from './prepare.js';
-import { VERSION_COLUMNS, type RecordsTables } from './tables.js';
+import { SEARCH_COLUMNS, VERSION_COLUMNS, type RecordsTables } from './tables.js';
 
 type Tx = Transaction<RecordsTables> | Kysely<RecordsTables>;
 
@@ -30,16 +30,6 @@ const resourceRow = (tenant: TenantId, v: PreparedVersion) => ({
 });
 
 const RESOURCE_COLUMNS = Object.keys(resourceRow('' as TenantId, {} as PreparedVersion));
-const SEARCH_COLUMNS = [
-  'tenant_id',
-  'resource_type',
-  'resource_id',
-  'param',
-  'system',
-  'value',
-  'low',
-  'high',
-];
 
 /**
  * Inserts new resources (version 1) with their search rows and patient-index links. Rows go in as
