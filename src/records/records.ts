@@ -101,7 +101,8 @@ type VersionRow = Pick<RecordsTables['rec_version'], (typeof VERSION_COLUMNS)[nu
 const olderVersion = (current: StoredVersion, row: VersionRow): StoredVersion =>
   toStored({ ...row, org_id: current.orgId, grade: current.grade });
 
-const toStored = (r: CurrentRow): StoredVersion => ({
+/** A `rec_resource` row read with CURRENT_COLUMNS, as the version facts guard decides on. */
+export const toStored = (r: CurrentRow): StoredVersion => ({
   resourceType: r.resource_type,
   id: r.id,
   version: Number(r.version),

@@ -4,7 +4,7 @@ import { applyLabels, labelResource, type GradingScheme } from '../classify/inde
 import type { FhirResource } from '../fhir/index.js';
 import { insertRows } from '../store/index.js';
 import { searchRows } from './index-rows.js';
-import type { Records, StoredVersion } from './records.js';
+import { toStored, type Records } from './records.js';
 import { CURRENT_COLUMNS, SEARCH_COLUMNS } from './tables.js';
 
 export interface RelabelOptions {
@@ -82,17 +82,7 @@ export async function relabelResources(
     const changed = (
       await Promise.all(
         rows.map(async (r) => {
-          const stored: StoredVersion = {
-            resourceType: r.resource_type,
-            id: r.id,
-            version: Number(r.version),
-            orgId: r.org_id,
-            patientKey: r.patient_key,
-            lastUpdated: Number(r.last_updated),
-            method: r.method,
-            grade: r.grade,
-            sealed: r.body,
-          };
+          const stored = toStored(r);
           if (!stored.sealed) return undefined;
           let resource: FhirResource;
           try {
