@@ -9,6 +9,7 @@ import {
   UPDATE_FREQUENCIES,
   type Asset,
   type AssetKind,
+  type FieldDecisionInput,
   type RelabelJob,
   type UpdateFrequency,
 } from '../catalog/index.js';
@@ -351,6 +352,20 @@ export function addCatalogCommands(
       );
     });
 
+  /** A steward's decision on one field, recorded in the ledger (`catalog.field.confirm|override`). */
+  const decideField = (ref: string, field: string, decision: FieldDecisionInput) =>
+    withCtx(async (ctx) => {
+      const a = await findAsset(ctx, ref);
+      const result = await ctx.catalog.decideField(ctx.tenantId, a.id, field, decision, operatorId());
+      await record(ctx, {
+        kind: 'write',
+        action: `catalog.field.${decision.action}`,
+        assets: [a.id],
+        reason: `field decision ${result.decision.id}`,
+      });
+      return result.decision;
+    });
+
   catalog
     .command('confirm')
     .description('a data steward confirms a field’s proposed identifier type and grade')
@@ -358,23 +373,7 @@ export function addCatalogCommands(
     .argument('<field>', 'the field (column) name')
     .option('--reason <text>', 'why', 'confirmed as proposed (按建议确认)')
     .action(async (ref: string, field: string, o: { reason: string }) => {
-      const r = await withCtx(async (ctx) => {
-        const a = await findAsset(ctx, ref);
-        const result = await ctx.catalog.decideField(
-          ctx.tenantId,
-          a.id,
-          field,
-          { action: 'confirm', reason: o.reason },
-          operatorId(),
-        );
-        await record(ctx, {
-          kind: 'write',
-          action: 'catalog.field.confirm',
-          assets: [a.id],
-          reason: `field decision ${result.decision.id}`,
-        });
-        return result.decision;
-      });
+      const r = await decideField(ref, field, { action: 'confirm', reason: o.reason });
       out(
         `${field}: confirmed ${r.decided.identifierType ?? '-'} ${r.decided.grade ?? ''} by ${r.decidedBy} at ${new Date(r.decidedAt).toISOString()}`,
       );
@@ -397,35 +396,19 @@ export function addCatalogCommands(
         field: string,
         o: { reason: string; type?: string; grade?: string; labels?: string },
       ) => {
-        const r = await withCtx(async (ctx) => {
-          const a = await findAsset(ctx, ref);
-          const result = await ctx.catalog.decideField(
-            ctx.tenantId,
-            a.id,
-            field,
-            {
-              action: 'override',
-              reason: o.reason,
-              ...(o.type ? { identifierType: o.type } : {}),
-              ...(o.grade ? { grade: o.grade } : {}),
-              ...(o.labels !== undefined
-                ? {
-                    labels: o.labels
-                      .split(',')
-                      .map((s) => s.trim())
-                      .filter(Boolean),
-                  }
-                : {}),
-            },
-            operatorId(),
-          );
-          await record(ctx, {
-            kind: 'write',
-            action: 'catalog.field.override',
-            assets: [a.id],
-            reason: `field decision ${result.decision.id}`,
-          });
-          return result.decision;
+        const r = await decideField(ref, field, {
+          action: 'override',
+          reason: o.reason,
+          ...(o.type ? { identifierType: o.type } : {}),
+          ...(o.grade ? { grade: o.grade } : {}),
+          ...(o.labels !== undefined
+            ? {
+                labels: o.labels
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
         });
         out(
           `${field}: overridden to ${r.decided.identifierType ?? '-'} ${r.decided.grade ?? ''} by ${r.decidedBy} at ${new Date(r.decidedAt).toISOString()} / 已更正`,
