@@ -25,6 +25,10 @@ export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export type Decision = 'permit' | 'deny';
 
+/** Why an access is looked at again afterwards: made under break-glass, or under a declared emergency. */
+export const AUDIT_ENTRY_FLAGS = ['break-glass', 'emergency'] as const;
+export type AuditEntryFlag = (typeof AUDIT_ENTRY_FLAGS)[number];
+
 /** Stages of a dataset's life the data passport shows (seed 002 §5.2.2, §7.2.3). */
 export const DATASET_STAGES = [
   'collection',
@@ -53,6 +57,8 @@ interface Common {
   requestId?: string;
   /** Resources concerned, as `Type/id` references. */
   resources?: string[];
+  /** Set when the access was made under an exception that is reviewed afterwards. */
+  flags?: AuditEntryFlag[];
   /** Epoch milliseconds. */
   time: number;
 }
@@ -164,6 +170,7 @@ const KNOWN_KEYS = new Set([
   'stage',
   'derivedFrom',
   'recipient',
+  'flags',
 ]);
 
 /** Checks an entry (from a caller or read back from storage) and returns it typed. */
@@ -182,6 +189,7 @@ export function checkEntry(value: unknown): AuditEntry {
   text(record, 'requestId', false, 128);
   list(record, 'targets', isPatientToken, true);
   list(record, 'resources', (s) => REFERENCE.test(s), kind === 'write');
+  list(record, 'flags', (s) => (AUDIT_ENTRY_FLAGS as readonly string[]).includes(s), false);
   oneOf(record, 'decision', ['permit', 'deny'] as const, kind === 'access-decision');
   const time = record.time;
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0)

@@ -13,6 +13,7 @@ export {
 export { ledgerMigrations, type LedgerTables } from './schema.js';
 export {
   AUDIT_KINDS,
+  AUDIT_ENTRY_FLAGS,
   DATASET_STAGES,
   checkEntry,
   encodeEntry,
@@ -20,6 +21,7 @@ export {
   isPatientToken,
   type AuditEntry,
   type AuditKind,
+  type AuditEntryFlag,
   type AccessDecisionEntry,
   type WriteEntry,
   type DatasetEventEntry,
