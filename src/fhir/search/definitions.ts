@@ -8,6 +8,7 @@ import {
   identifiers,
   names,
   patientReferences,
+  typedReferences,
   phones,
   tokens,
   type Extracted,
@@ -29,6 +30,8 @@ export interface SearchParamDefinition {
   documentation: string;
   /** True when the values identify a person: the store keeps them only as blind indexes. */
   identifying: boolean;
+  /** For a reference parameter: the resource type it refers to (default Patient). */
+  target?: string;
   extract(resource: FhirResource): Extracted[];
 }
 
@@ -97,6 +100,20 @@ const subjectPatient = (type: string, definition = `${R4}clinical-patient`) =>
   );
 const patientElement = (type: string, definition = `${R4}clinical-patient`) =>
   patientParam(`${type}.patient`, definition, (r) => patientReferences(r['patient']));
+
+/** A reference to the practitioners who look after the patient: what a care relationship is made of. */
+const practitionerParam = (name: string, expression: string, definition: string, extract: Spec['extract']) =>
+  param({
+    name,
+    type: 'reference',
+    kind: 'reference',
+    target: 'Practitioner',
+    expression,
+    definition,
+    documentation:
+      'A practitioner: Practitioner/{id} or {id} (PractitionerRole and RelatedPerson are not indexed).',
+    extract,
+  });
 
 const codeParam = (
   expression: string,
@@ -185,6 +202,12 @@ const OWN_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
       (r) => dates(r['birthDate']),
       'Date of birth, with prefixes and partial dates. A quasi-identifier: flagged identifying so the store decides how to keep it.',
       `${R4}individual-birthdate`,
+    ),
+    practitionerParam(
+      'general-practitioner',
+      'Patient.generalPractitioner',
+      `${R4}Patient-general-practitioner`,
+      (r) => typedReferences(r['generalPractitioner'], 'Practitioner'),
     ),
   ].map((p) => (p.name === 'birthdate' ? { ...p, identifying: true } : p)),
   Practitioner: [
@@ -281,6 +304,9 @@ const OWN_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
   ],
   Encounter: [
     subjectPatient('Encounter'),
+    practitionerParam('participant', 'Encounter.participant.individual', `${R4}Encounter-participant`, (r) =>
+      typedReferences(each(r['participant'], 'individual'), 'Practitioner'),
+    ),
     dateParam(
       'date',
       'Encounter.period',

@@ -64,21 +64,28 @@ export function choiceDates(resource: FhirResource, stem: string): Extracted[] {
   );
 }
 
-const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const referencePattern = (type: string) =>
+  new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?$`);
+const REFERENCE_PATTERNS = new Map<string, RegExp>();
 
-/** Patient ids among References (relative or absolute); urn:uuid and other types are skipped. */
-export function patientReferences(value: unknown): Extracted[] {
+/** Ids of one resource type among References (relative or absolute); urn:uuid and other types are skipped. */
+export function typedReferences(value: unknown, type: string): Extracted[] {
+  let pattern = REFERENCE_PATTERNS.get(type);
+  if (pattern === undefined) REFERENCE_PATTERNS.set(type, (pattern = referencePattern(type)));
   const out: Extracted[] = [];
   for (const item of asArray(value)) {
     if (!isRecord(item)) continue;
     const reference = str(item['reference']);
-    const id = reference === undefined ? undefined : PATIENT_REFERENCE.exec(reference)?.[1];
+    const id = reference === undefined ? undefined : pattern.exec(reference)?.[1];
     if (id !== undefined && !out.some((o) => o.kind === 'reference' && o.id === id)) {
-      out.push({ kind: 'reference', type: 'Patient', id });
+      out.push({ kind: 'reference', type, id });
     }
   }
   return out;
 }
+
+/** Patient ids among References. */
+export const patientReferences = (value: unknown): Extracted[] => typedReferences(value, 'Patient');
 
 export function identifiers(value: unknown): Extracted[] {
   const out: Extracted[] = [];

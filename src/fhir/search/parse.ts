@@ -179,7 +179,7 @@ function parseDate(value: string, now: number): DateQuery {
 }
 
 function parseReference(value: string, definition: SearchParamDefinition): { type: string; id: string } {
-  const target = 'Patient';
+  const target = definition.target ?? 'Patient';
   const match = /^(?:(?:[a-z][a-z0-9+.-]*:\/\/\S*\/)?([A-Z][A-Za-z]+)\/)?([A-Za-z0-9\-.]{1,64})$/.exec(value);
   if (!match) throw new Malformed(`expected ${target}/{id} or {id}`, `应为 ${target}/{id} 或 {id}`);
   const [, type = target, id = ''] = match;
