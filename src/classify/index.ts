@@ -51,6 +51,7 @@ export {
   type ResourceLabels,
 } from './labels.js';
 export { VALUE_SETS, codeFamily, normalizeIcd10, type ValueSet } from './valuesets.js';
+export { resourceTypeInfo, type ResourceTypeInfo } from './valuesets.js';
 
 // Discovery of identifying columns.
 export {

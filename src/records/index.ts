@@ -28,3 +28,4 @@ export { strongIdentifierKind } from './patient-index.js';
 export { recordsMigrations, type RecordsTables } from './tables.js';
 export { relabelResources, type RelabelOptions, type RelabelResult } from './relabel.js';
 export { collectionChanges, collectionGradeCounts } from './collection-stats.js';
+export { caresFor, linkedPatientKeys, practitionersWithIdentifier } from './care.js';
