@@ -19,6 +19,8 @@ interface Claims {
   qua: Qualification[];
   dep: string | null;
   pat: string | null;
+  /** The purpose of use declared at login, when one was. */
+  pou?: string;
 }
 
 const MAX_CACHED = 20_000;
@@ -43,7 +45,7 @@ export class AccessTokens {
     return this.ttlSeconds;
   }
 
-  async issue(user: User): Promise<{ token: string; jti: string; expiresAt: number }> {
+  async issue(user: User, purposeOfUse?: string): Promise<{ token: string; jti: string; expiresAt: number }> {
     const jti = uuidv7();
     const iat = Math.floor(this.clock.now() / 1000);
     const claims: Claims = {
@@ -55,6 +57,7 @@ export class AccessTokens {
       qua: user.qualifications,
       dep: user.department,
       pat: user.patientRef,
+      ...(purposeOfUse === undefined ? {} : { pou: purposeOfUse }),
     };
     const token = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'EdDSA', kid: this.key.kid, typ: 'at+jwt' })
@@ -110,7 +113,7 @@ export class AccessTokens {
       department: c.dep,
       patientRef: c.pat,
       credentialId: jti,
-      purposeOfUse: null,
+      purposeOfUse: c.pou ?? null,
     };
     this.remember(token, principal, (payload.exp ?? 0) * 1000);
     return principal;

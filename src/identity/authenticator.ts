@@ -104,6 +104,8 @@ export class Authenticator {
     username: string,
     password: string,
     clientAddress: string,
+    /** A purpose of use the access token carries (checked by the caller); a header still overrides it. */
+    purposeOfUse?: string,
   ): Promise<TokenPair> {
     const name = username.trim().toLowerCase();
     const report = async (outcome: LoginOutcome) => {
@@ -160,7 +162,7 @@ export class Authenticator {
     }
     const user = toUser(row);
     await report({ outcome: 'success', user });
-    return this.issuePair(user);
+    return this.issuePair(user, purposeOfUse);
   }
 
   /** Exchanges a refresh token for a new pair; the old one is spent. Reuse of a spent one revokes them all. */
@@ -322,8 +324,8 @@ export class Authenticator {
     return principal;
   }
 
-  private async issuePair(user: User): Promise<TokenPair> {
-    const access = await this.tokens.issue(user);
+  private async issuePair(user: User, purposeOfUse?: string): Promise<TokenPair> {
+    const access = await this.tokens.issue(user, purposeOfUse);
     const refresh = newOpaqueCredential(REFRESH_PREFIX);
     const now = this.clock.now();
     await this.db

@@ -1,3 +1,4 @@
+import { parsePurpose } from '../../consent/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { TenantId } from '../../core/index.js';
 import type { Authenticator, Directory } from '../../identity/index.js';
@@ -20,7 +21,7 @@ const tokenResponse = {
 
 /** Login, refresh, logout and "who am I". */
 export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post<{ Body: { username: string; password: string; purpose_of_use?: string } }>(
     '/auth/token',
     {
       config: { public: true },
@@ -35,17 +36,27 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
           properties: {
             username: { type: 'string', minLength: 1, maxLength: 128 },
             password: { type: 'string', minLength: 1, maxLength: 1024 },
+            purpose_of_use: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description:
+                'The purpose of use (HL7 PurposeOfUse code, e.g. TREAT) the access token carries; X-Purpose-Of-Use on a request overrides it',
+            },
           },
         },
         response: { 200: tokenResponse },
       },
     },
     async (request, reply) => {
+      const purpose = request.body.purpose_of_use;
+      if (purpose !== undefined) parsePurpose(purpose, 'purpose_of_use');
       const pair = await deps.authenticator.login(
         deps.tenantId,
         request.body.username,
         request.body.password,
         request.ip,
+        purpose,
       );
       reply.header('cache-control', 'no-store');
       return pair;
