@@ -65,7 +65,17 @@ for (const { dialect, skip } of testDialects()) {
       const patientId = await records.sourceIdOf(access.principal.orgId, 'Patient', 'p-1');
       assert.ok(patientId);
       const obsId = await records.sourceIdOf(access.principal.orgId, 'Observation', 'obs-3');
-      const stored = await ts.system.guard.read(access, 'Observation', obsId!);
+      // Read back as a clinician of the hospital would, treating the patient.
+      const clinician: Access = {
+        principal: {
+          ...access.principal,
+          kind: 'person',
+          roles: ['clinician'],
+          qualifications: [{ type: 'practising-licence', value: 'lic-import-test' }],
+        },
+        purpose: 'TREAT',
+      };
+      const stored = await ts.system.guard.read(clinician, 'Observation', obsId!);
       const body = JSON.parse(stored.json.toString('utf8')) as { subject: { reference: string } };
       assert.equal(body.subject.reference, `Patient/${patientId}`);
       // The Observations were written before their Patient, under the Patient's data key.

@@ -4,6 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { BUILT_IN_SCHEMES } from '../classify/index.js';
 import { CustodiaError } from '../core/index.js';
 import { formatVerifierKey, parseVerifierKey, parseWitnessPeers } from '../ledger/index.js';
+import { NETWORK_ZONES, type NetworkZone } from '../policy/index.js';
+import { CARE_SOURCES, type CareSource } from '../guard/index.js';
 
 export type NodeRole = 'hub' | 'node';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -39,6 +41,16 @@ export interface Config {
   ledgerWitnessFor: string[];
   /** Sign a checkpoint at most this often while entries arrive (also every 1000 entries). */
   ledgerCheckpointMs: number;
+  /** How long a break-glass grant lasts unless the clinician asks for less. Default 240 (4 h); at most 1440. */
+  breakGlassMinutes: number;
+  /** The network this server's clients reach it from; policies limit what the internet zone gets. */
+  networkZone: NetworkZone;
+  /**
+   * Where care relationships come from: `records` (Encounter participants and general
+   * practitioners, matched to users by practising-licence number) or `organization` (every
+   * clinician and nurse of a hospital cares for its patients, the open-hospital model).
+   */
+  careRelationship: CareSource;
 }
 
 interface Setting<K extends keyof Config> {
@@ -179,6 +191,24 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     allowed: 'milliseconds, 10 to 3600000',
     parse: integer(10, 3_600_000),
   },
+  breakGlassMinutes: {
+    key: 'breakGlassMinutes',
+    env: 'CUSTODIA_BREAK_GLASS_MINUTES',
+    allowed: 'minutes, 5 to 1440',
+    parse: integer(5, 1440),
+  },
+  careRelationship: {
+    key: 'careRelationship',
+    env: 'CUSTODIA_CARE_RELATIONSHIP',
+    allowed: CARE_SOURCES.join(', '),
+    parse: (r) => CARE_SOURCES.find((c) => c === r.trim()),
+  },
+  networkZone: {
+    key: 'networkZone',
+    env: 'CUSTODIA_NETWORK_ZONE',
+    allowed: NETWORK_ZONES.join(', '),
+    parse: (r) => NETWORK_ZONES.find((z) => z === r.trim()),
+  },
 };
 
 export const CONFIG_FILE_ENV = 'CUSTODIA_CONFIG';
@@ -268,6 +298,9 @@ export function loadConfig(
     ledgerQuorum: quorum,
     ledgerWitnessFor: (values.ledgerWitnessFor as string[] | undefined) ?? [],
     ledgerCheckpointMs: (values.ledgerCheckpointMs as number | undefined) ?? 1000,
+    breakGlassMinutes: (values.breakGlassMinutes as number | undefined) ?? 240,
+    networkZone: (values.networkZone as NetworkZone | undefined) ?? 'internal',
+    careRelationship: (values.careRelationship as CareSource | undefined) ?? 'records',
   };
 }
 

@@ -7,9 +7,18 @@ export interface DemoHospital extends HospitalSpec {
   orgId: OrgId;
 }
 
+/** A generated member of staff the demo's clinician or nurse logs in as. */
+export interface DemoCarer {
+  /** Practising-licence number: it matches the user to the Practitioner in the records. */
+  licence: string;
+  department: string;
+}
+
 export interface DemoPatients {
   /** The stored Patient id of the person the demo patient logs in as, when known. */
   demoPatientRef: string | undefined;
+  /** The doctor and nurse who treat the demo patient at the first hospital (first seeding only). */
+  carers?: { clinician: DemoCarer | undefined; nurse: DemoCarer | undefined };
 }
 
 /** The demo's own service principal: it writes each hospital's records as that hospital. */
@@ -44,7 +53,31 @@ export async function seedDemoPatients(
   }
   await system.records.refreshStatistics();
   const stored = await system.records.sourceIdOf(first.orgId, 'Patient', demoPatient);
-  return { demoPatientRef: stored === undefined ? undefined : `Patient/${stored}` };
+  return {
+    demoPatientRef: stored === undefined ? undefined : `Patient/${stored}`,
+    carers: {
+      clinician: carerOf(region.manifest, first.id, demoPatient, 'doctor'),
+      nurse: carerOf(region.manifest, first.id, demoPatient, 'nurse'),
+    },
+  };
+}
+
+/**
+ * A doctor or nurse on the demo patient's care team at the hospital: the demo logins are these
+ * generated staff, so their care relationships come from the records, as in a real hospital.
+ */
+function carerOf(
+  manifest: RegionManifest,
+  hospitalId: string,
+  patientId: string,
+  role: 'doctor' | 'nurse',
+): DemoCarer | undefined {
+  const hospital = manifest.hospitals.find((h) => h.id === hospitalId);
+  const team = manifest.patients
+    .flatMap((p) => p.hospitals)
+    .find((stay) => stay.hospitalId === hospitalId && stay.patientId === patientId)?.careTeam;
+  const member = hospital?.staff.find((s) => s.role === role && team?.includes(s.key));
+  return member && { licence: member.licenseNumber, department: member.departmentZh };
 }
 
 /** A patient of the first hospital who is also seen at a second one, so the demo shows the index. */

@@ -139,7 +139,8 @@ export async function seedDemo(system: System): Promise<DemoLogin[]> {
   // The demo patient's login is made after the records it points at: if it exists, they do too,
   // and a restart need not generate the region again.
   const seeded = (await directory.findUser(tenantId, 'demo-patient'))?.patientRef;
-  const demoPatientRef = seeded ?? (await seedDemoPatients(system, hospitals)).demoPatientRef;
+  const generated = seeded ? undefined : await seedDemoPatients(system, hospitals);
+  const demoPatientRef = seeded ?? generated?.demoPatientRef;
   const logins: DemoLogin[] = [];
   for (const u of USERS) {
     const password = system.config.demoPassword ?? randomBytes(12).toString('base64url');
@@ -147,13 +148,21 @@ export async function seedDemo(system: System): Promise<DemoLogin[]> {
     const existing = await directory.findUser(tenantId, u.username);
     if (existing) await directory.setPassword(tenantId, existing.id, password);
     else {
+      // The clinician and nurse are staff the generated records name, so they treat real patients.
+      const carer =
+        u.username === 'demo-clinician'
+          ? generated?.carers?.clinician
+          : u.username === 'demo-nurse'
+            ? generated?.carers?.nurse
+            : undefined;
+      const licence = carer?.licence ?? u.licence;
       await directory.createUser(tenantId, {
         username: u.username,
         displayName: u.displayName,
         orgId,
         roles: u.roles,
-        department: u.department ?? null,
-        qualifications: u.licence ? [{ type: 'practising-licence', value: u.licence }] : [],
+        department: carer?.department ?? u.department ?? null,
+        qualifications: licence ? [{ type: 'practising-licence', value: licence }] : [],
         password,
         ...(u.roles.includes('patient') && demoPatientRef ? { patientRef: demoPatientRef } : {}),
       });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CustodiaError, systemClock, type Clock, type TenantId } from '../core/index.js';
 import { Catalog, CollectionSync, SchemeControl, catalogMigrations } from '../catalog/index.js';
 import { ConsentService, consentMigrations } from '../consent/index.js';
-import { policyMigrations } from '../policy/index.js';
+import { BreakGlassService, EmergencyService, PolicyService, policyMigrations } from '../policy/index.js';
 import { cryptoMigrations, LocalKeyring, type KeyProvider } from '../crypto/index.js';
 import {
   Alarms,
@@ -25,15 +25,12 @@ import {
 } from '../identity/index.js';
 import { getScheme } from '../classify/index.js';
 import { AuditTokens, ConsentGate, DeidProjects, Guard } from '../guard/index.js';
-import {
-  Records,
-  collectionChanges,
-  collectionGradeCounts,
-  recordsMigrations,
-  relabelResources,
-} from '../records/index.js';
+import { Records, collectionChanges, collectionGradeCounts, recordsMigrations } from '../records/index.js';
 import { migrateToLatest, openStore, type Migration, type Store } from '../store/index.js';
 import type { Config } from './config.js';
+
+/** How often policy versions, break-glass grants and emergencies made elsewhere are picked up. */
+const POLICY_REFRESH_MS = 5_000;
 
 /** Every module's migrations, in the order the names give. */
 export const ALL_MIGRATIONS: readonly Migration[] = [
@@ -69,6 +66,12 @@ export interface System {
   deidProjects: DeidProjects;
   /** Dynamic consent: patients' rules, their evaluation for guard, receipts, guardians, complaints. */
   consent: ConsentService;
+  /** The tenant's Cedar policies (versioned) and the decision point guard asks. */
+  policies: PolicyService;
+  /** Clinicians' emergency access to one patient, reviewed afterwards. */
+  breakGlass: BreakGlassService;
+  /** Public-health emergencies declared by a regulator. */
+  emergencies: EmergencyService;
   /** The data asset catalog (数据资产台账); the tenant's chosen grading scheme is stored there. */
   catalog: Catalog;
   /** Keeps the clinical store's collection assets (volumes, grades) current in the catalog. */
@@ -145,7 +148,42 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       audit: new ConsentGate(ledger, await AuditTokens.create(keys, tenantId), clock).record,
       organizationType: async (orgId) => (await directory.getOrganization(tenantId, orgId)).type,
     });
-    const guard = await Guard.create({ records, ledger, keys, consent, tenant: tenantId, clock });
+    const policies = await PolicyService.open({ store, tenant: tenantId, scheme: records.scheme, clock });
+    const breakGlass = await BreakGlassService.open({
+      store,
+      tenant: tenantId,
+      clock,
+      defaultTtlMs: config.breakGlassMinutes * 60_000,
+    });
+    const emergencies = await EmergencyService.open({ store, tenant: tenantId, clock });
+    const guard = await Guard.create({
+      records,
+      ledger,
+      keys,
+      consent,
+      tenant: tenantId,
+      clock,
+      policy: {
+        policies,
+        breakGlass,
+        emergencies,
+        networkZone: config.networkZone,
+        careSource: config.careRelationship,
+        organizations: async (orgId) => {
+          const org = await directory.getOrganization(tenantId, orgId);
+          return { type: org.type, divisionCode: org.divisionCode };
+        },
+      },
+    });
+    if (policies.installed) await guard.recordPolicyEvent(policies.installed);
+    // Policy versions, grants and declarations made by other processes (the CLI, other nodes).
+    const policyRefresh = setInterval(() => {
+      void Promise.all([policies.refresh(), breakGlass.refresh(), emergencies.refresh()]).catch(
+        (error: unknown) =>
+          logger?.error({ err: error }, 'could not refresh policies, break-glass grants or emergencies'),
+      );
+    }, POLICY_REFRESH_MS);
+    policyRefresh.unref();
     const deidProjects = new DeidProjects(keys, tenantId, ledger, clock);
     const collections = new CollectionSync(
       catalog,
@@ -163,8 +201,9 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       useScheme: (scheme) => {
         records.useScheme(scheme);
         consent.useScheme(scheme);
+        policies.pdp.useScheme(scheme);
       },
-      relabel: (scheme, o) => relabelResources(records, scheme, o),
+      relabel: (scheme, o) => guard.relabel(scheme, o),
       clock,
     });
     return {
@@ -182,11 +221,15 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       guard,
       deidProjects,
       consent,
+      policies,
+      breakGlass,
+      emergencies,
       catalog,
       collections,
       schemes,
       appliedMigrations,
       close: async () => {
+        clearInterval(policyRefresh);
         await schemes.stop();
         await collections.stop();
         await ledger.close();

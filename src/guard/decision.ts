@@ -1,54 +1,33 @@
 import type { Principal, Role } from '../identity/index.js';
+import type { SearchScope } from '../records/index.js';
 
 /** What guard decided, with the reason a person can read (en and zh). */
 export type Decision = { permit: true; reason: string } | Denial;
-export type Denial = { permit: false; code: DenyCode; reason: string; zh: string };
+/** A refusal: the policy's reason code (`no-care-relationship`, `purpose-required`, …) and its messages. */
+export type Denial = { permit: false; code: string; reason: string; zh: string };
 
-export type DenyCode =
-  | 'not-staff'
-  | 'other-organization'
-  | 'not-own-record'
-  | 'may-not-write'
-  | 'may-not-erase'
-  | 'may-not-reidentify'
-  | 'purpose-required'
-  | 'consent-denied';
-
-/** Roles that look after patients' records in their organization (and its service accounts). */
+/** Roles that look after an organization's directory (its practitioners, locations, itself). */
 const STAFF: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin', 'privacy-officer']);
-/** Roles that may add or change clinical records for their organization. */
-const WRITERS: ReadonlySet<Role> = new Set(['clinician', 'nurse', 'data-steward', 'admin']);
 
 const isStaff = (p: Principal) => p.kind === 'service' || p.roles.some((r) => STAFF.has(r));
 
-/** The resource facts the default policy looks at (no body: decided before anything is decrypted). */
+/** The resource facts a directory decision looks at (no body: decided before anything is decrypted). */
 export interface ResourceFacts {
   orgId: string;
   patientKey: string;
 }
 
 /**
- * The default read policy until the policy module (Cedar, consent, purpose) replaces it: staff
- * of the organization that holds a record may read it; a patient may read their own record;
- * everyone else is denied, with a reason.
+ * Directory entries (resources about no patient: Practitioner, Organization, Location) are read
+ * by the staff of the organization that keeps them. Patient data is the policy's to decide.
  */
-export function decideRead(principal: Principal, facts: ResourceFacts): Decision {
-  if (principal.patientRef !== null && principal.roles.includes('patient')) {
-    return patientIdOf(principal.patientRef) === facts.patientKey
-      ? { permit: true, reason: 'own-record' }
-      : {
-          permit: false,
-          code: 'not-own-record',
-          reason: 'a patient may read only their own records',
-          zh: '患者只能查看本人的记录',
-        };
-  }
+export function decideDirectoryRead(principal: Principal, facts: ResourceFacts): Decision {
   if (!isStaff(principal))
     return {
       permit: false,
       code: 'not-staff',
-      reason: 'only staff of the organization that holds a record may read it',
-      zh: '只有持有该记录的机构的工作人员可以查看',
+      reason: 'only staff of the organization may read its directory (practitioners, organizations)',
+      zh: '只有本机构工作人员可以查看其机构目录（医务人员、机构）',
     };
   return principal.orgId === facts.orgId
     ? { permit: true, reason: 'staff-of-owning-organization' }
@@ -60,39 +39,23 @@ export function decideRead(principal: Principal, facts: ResourceFacts): Decision
       };
 }
 
-/** Who may write clinical records for their own organization. */
-export function decideWrite(principal: Principal): Decision {
-  if (principal.kind === 'service' || principal.roles.some((r) => WRITERS.has(r)))
-    return { permit: true, reason: 'writer-of-own-organization' };
-  return {
-    permit: false,
-    code: 'may-not-write',
-    reason: 'this role may not add or change clinical records',
-    zh: '该角色不能新增或修改临床记录',
-  };
-}
-
-/** Crypto-shredding a patient: an administrator or privacy officer of the organization that holds them. */
-export function decideErase(principal: Principal, facts: ResourceFacts): Decision {
-  if (!principal.roles.some((r) => r === 'admin' || r === 'privacy-officer'))
-    return {
-      permit: false,
-      code: 'may-not-erase',
-      reason: 'only an administrator or privacy officer may erase a patient',
-      zh: '只有管理员或隐私官可以擦除患者数据',
-    };
-  if (principal.orgId !== facts.orgId)
-    return {
-      permit: false,
-      code: 'other-organization',
-      reason: 'the patient belongs to another organization',
-      zh: '该患者属于其他机构',
-    };
-  return { permit: true, reason: 'erasure-by-owning-organization' };
-}
-
 /** Roles that may reverse de-identification tokens (重标识), always with a declared purpose. */
 const REIDENTIFIERS: ReadonlySet<Role> = new Set(['privacy-officer', 'data-steward']);
+
+export const PURPOSE_REQUIRED: Denial = {
+  permit: false,
+  code: 'purpose-required',
+  reason: 'using patient data needs a declared purpose of use (the X-Purpose-Of-Use header or a token claim)',
+  zh: '使用患者数据须声明使用目的（X-Purpose-Of-Use 请求头或令牌声明）',
+};
+
+/** A permit whose redaction obligation leaves the one resource asked for out. */
+export const REDACTED: Denial = {
+  permit: false,
+  code: 'redacted',
+  reason: 'this record carries a sensitivity label that is withheld for this purpose',
+  zh: '该记录带有在此使用目的下不予提供的敏感标签',
+};
 
 /** Re-identifying de-identified data: a privacy officer or data steward who states why. */
 export function decideReidentify(principal: Principal, purpose: string | undefined): Decision {
@@ -113,9 +76,33 @@ export function decideReidentify(principal: Principal, purpose: string | undefin
   return { permit: true, reason: 'reidentifier-with-purpose' };
 }
 
-/** The organizations whose records a search by this principal may return (guard filters, never leaks). */
-export function readableOrganizations(principal: Principal): readonly string[] {
-  return isStaff(principal) ? [principal.orgId] : [];
+/**
+ * Where a search looks before the policy decides on each match. Staff search their own
+ * organization's records (a search across every hospital would only be refused row by row);
+ * regulators search the region; everyone else (patients) reads their compartment instead.
+ */
+export function searchScopeOf(principal: Principal): SearchScope {
+  if (principal.roles.includes('regulator')) return {};
+  return { orgIds: isStaff(principal) ? [principal.orgId] : [] };
+}
+
+/** What the person refused can do next. */
+export function hintFor(code: string): string {
+  switch (code) {
+    case 'purpose-required':
+      return 'declare why with the X-Purpose-Of-Use header (an HL7 PurposeOfUse code such as TREAT)';
+    case 'no-care-relationship':
+      return 'in an emergency, declare break-glass for this patient (POST /break-glass)';
+    case 'break-glass-expired':
+      return 'declare break-glass again if care still needs it';
+    case 'consent-denied':
+    case 'separate-consent-required':
+      return "the patient's consent decides this use; the patient can change it in the portal";
+    case 'deidentification-required':
+      return 'ask for a de-identified extract';
+    default:
+      return 'ask the organization that holds the record, or your privacy officer';
+  }
 }
 
 /** `Patient/123` or `123` → `123`. */

@@ -13,30 +13,42 @@ import {
   type BundleChange,
   importBundle,
   importNdjson,
+  relabelResources,
   type ImportResult,
+  type RelabelOptions,
+  type RelabelResult,
   type ReadEntry,
   type Records,
   type StoredVersion,
   type WriteContext,
   type WriteOutcome,
 } from '../records/index.js';
-import type { ConsentDecision, ConsentService } from '../consent/index.js';
-import { AuditTokens, entryFor, type Access } from './audit.js';
+import type { GradingScheme } from '../classify/index.js';
+import type { ConsentService } from '../consent/index.js';
+import type { Obligation, PolicyAction, PolicyAuditNote } from '../policy/index.js';
+import { AuditTokens, type Access } from './audit.js';
+import { CareTeam } from './care-team.js';
 import { ConsentCheck } from './consent-check.js';
 import {
-  decideErase,
-  decideRead,
-  decideWrite,
-  readableOrganizations,
+  decideDirectoryRead,
+  hintFor,
+  PURPOSE_REQUIRED,
+  REDACTED,
+  searchScopeOf,
   type Denial,
-  type DenyCode,
 } from './decision.js';
+import { PolicyCheck, type PolicyOptions } from './policy-check.js';
+import { Recorder, type About, type RequestIds } from './recorder.js';
+import { auditMarks, mergeMarks, released, releasedJson, unmetObligation } from './release.js';
+import { SealedBody } from './sealed-body.js';
 
 export interface GuardOptions {
   records: Records;
   ledger: Ledger;
   keys: KeyProvider;
-  /** Patients' dynamic consent, asked before each resource about a patient is released. */
+  /** The policy decision point and the facts it needs besides the records' own. */
+  policy: PolicyOptions;
+  /** Patients' dynamic consent: its decision enters each policy decision about their data. */
   consent?: ConsentService;
   tenant: TenantId;
   clock: Clock;
@@ -53,29 +65,41 @@ export interface Page {
   offset: number;
 }
 
+/** A permit with what it obliges guard to do, or a refusal with its reason. */
+type Verdict = { permit: true; obligations: readonly Obligation[] } | Denial;
+
 /**
  * THE enforcement pipeline: every path to clinical data passes here. Each call authorizes
- * (decide on metadata, before anything is decrypted) → fetches → opens (decrypts) → records in
- * the ledger (durably, before the caller answers) → returns. A denial is recorded too.
+ * (policy, with consent, care relationship, break-glass and emergencies in its context) →
+ * fetches → opens (decrypts) → carries out the permit's obligations (masks, redactions) →
+ * records in the ledger (durably, before the caller answers) → returns. A denial is recorded too.
  */
 export class Guard {
   private constructor(
     private readonly records: Records,
-    private readonly ledger: Ledger,
     private readonly tokens: AuditTokens,
-    private readonly clock: Clock,
-    private readonly consent: ConsentCheck | undefined,
+    private readonly recorder: Recorder,
+    private readonly policy: PolicyCheck,
+    private readonly care: CareTeam,
   ) {}
 
   static async create(options: GuardOptions): Promise<Guard> {
     const tokens = await AuditTokens.create(options.keys, options.tenant);
     const consent = options.consent && new ConsentCheck(options.consent, options.clock);
-    return new Guard(options.records, options.ledger, tokens, options.clock, consent);
+    const care = new CareTeam(options.records, options.clock, options.policy.careSource);
+    const policy = new PolicyCheck(options.policy, care, consent, options.clock);
+    const recorder = new Recorder(options.ledger, tokens, options.clock);
+    return new Guard(options.records, tokens, recorder, policy, care);
   }
 
   /** The keyed token under which a patient appears in the ledger. */
   patientToken(patientKey: string) {
     return this.tokens.patient(patientKey);
+  }
+
+  /** Records a policy module event (a policy change, break-glass, an emergency) in the ledger. */
+  async recordPolicyEvent(note: PolicyAuditNote, request: RequestIds = {}): Promise<void> {
+    await this.recorder.policyEvent(note, request);
   }
 
   // Reads.
@@ -87,51 +111,58 @@ export class Guard {
         ? await this.records.current(type, id)
         : await this.records.version(type, id, versionId);
     if (!stored) throw notKnown(type, id, versionId);
-    await this.authorize(access, action, stored);
     if (stored.method === 'DELETE' || !stored.sealed) {
-      await this.recordRead(access, action, [stored]);
+      await this.authorize(access, 'read', action, stored, undefined);
+      await this.recorder.read(access, action, [stored]);
       throw deleted(type, id);
     }
-    const json = await this.records.open(stored);
-    await this.requireConsent(access, action, stored, json);
-    await this.recordRead(access, action, [stored]);
-    return { json, version: stored };
+    const body = new SealedBody(this.records, stored);
+    const permit = await this.authorize(access, 'read', action, stored, body);
+    const json = await released(body, permit.obligations);
+    if (json === undefined) await this.deny(access, action, [stored], REDACTED);
+    await this.recorder.read(access, action, [stored], auditMarks(permit.obligations));
+    return { json: json!, version: stored };
   }
 
   async history(access: Access, type: string, id: string, page: Page) {
     const found = await this.records.history(type, id, page);
     if (!found) throw notKnown(type, id);
-    await this.authorize(access, `${type}.history`, found.current);
-    const versions = await Promise.all(
-      found.versions.map(async (v) => ({ version: v, resource: v.sealed ? await this.parse(v) : undefined })),
+    const action = `${type}.history`;
+    const currentBody = found.current.sealed ? new SealedBody(this.records, found.current) : undefined;
+    const permit = await this.authorize(access, 'read', action, found.current, currentBody);
+    const versions: { version: StoredVersion; resource: FhirResource | undefined }[] = [];
+    for (const v of found.versions) {
+      const resource = v.sealed
+        ? await releasedJson(new SealedBody(this.records, v), permit.obligations)
+        : undefined;
+      // A version the obligations redact is left out; a deletion (no body) stays, as history shows it.
+      if (v.sealed && resource === undefined) continue;
+      versions.push({ version: v, resource: resource as FhirResource | undefined });
+    }
+    await this.recorder.read(
+      access,
+      action,
+      versions.map((v) => v.version),
+      auditMarks(permit.obligations),
     );
-    const current = versions.find((v) => v.resource !== undefined)?.resource;
-    if (current) await this.requireConsent(access, `${type}.history`, found.current, current);
-    await this.recordRead(access, `${type}.history`, found.versions);
     return { total: found.total, versions };
   }
 
   /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
   async search(access: Access, search: ParsedSearch) {
-    const scope = { orgIds: this.scopeOf(access) };
-    const found = await this.records.search(search, scope);
-    const opened = await Promise.all(
-      found.rows.map(async (r) => ({ row: r, json: await this.records.open(r) })),
-    );
+    this.policy.purposeOf(access);
+    const found = await this.records.search(search, searchScopeOf(access.principal));
     const action = `${search.resourceType}.search`;
-    const released = await this.withholdUnconsented(access, action, opened, (o) => o.json);
-    await this.recordRead(
-      access,
-      action,
-      released.map((o) => o.row),
+    const page = await this.releasePage(access, action, found.rows, (body, obligations) =>
+      released(body, obligations),
     );
-    const matches: RawResource[] = released.map(({ row, json }) => ({
+    const matches: RawResource[] = page.map(({ row, out }) => ({
       resourceType: row.resourceType,
       id: row.id,
-      json,
+      json: out,
     }));
-    // A total counted before consent withheld some matches would count what the caller cannot see.
-    const total = released.length === opened.length ? found.total : undefined;
+    // A total counted before some matches were withheld would count what the caller cannot see.
+    const total = page.length === found.rows.length ? found.total : undefined;
     return { matches, total, hasMore: found.hasMore };
   }
 
@@ -139,36 +170,48 @@ export class Guard {
   async everything(access: Access, patientId: string, page: Page) {
     const patient = await this.records.current('Patient', patientId);
     if (!patient) throw notKnown('Patient', patientId);
-    await this.authorize(access, 'Patient.everything', patient);
-    if (patient.method === 'DELETE') throw deleted('Patient', patientId);
-    const scope = access.principal.roles.includes('patient') ? {} : { orgIds: this.scopeOf(access) };
-    const { rows, total } = await this.records.compartment(patientId, scope, page);
-    const parsed = await Promise.all(rows.map(async (r) => ({ row: r, resource: await this.parse(r) })));
-    const released = await this.withholdUnconsented(access, 'Patient.everything', parsed, (p) => p.resource);
-    await this.recordRead(
+    if (patient.method === 'DELETE' || !patient.sealed) {
+      await this.authorize(access, 'search', 'Patient.everything', patient, undefined);
+      throw deleted('Patient', patientId);
+    }
+    await this.authorize(
       access,
+      'search',
       'Patient.everything',
-      released.map((p) => p.row),
+      patient,
+      new SealedBody(this.records, patient),
     );
-    return { resources: released.map((p) => p.resource), total: total - (parsed.length - released.length) };
+    // Each resource is decided on its own below: the compartment is not limited to one organization.
+    const { rows, total } = await this.records.compartment(patientId, {}, page);
+    const released = await this.releasePage(access, 'Patient.everything', rows, (body, obligations) =>
+      releasedJson(body, obligations),
+    );
+    return {
+      resources: released.map((r) => r.out as FhirResource),
+      total: total - (rows.length - released.length),
+    };
   }
 
-  /** The patient index: which Patient records (that the principal may see) share a strong identifier. */
+  /** The patient index: which Patient records share a strong identifier, and which of them the principal may open. */
   async linkedPatients(access: Access, kind: StrongIdentifierKind, value: string) {
+    if (this.policy.purposeOf(access) === undefined)
+      await this.deny(access, 'Patient.lookup', [], PURPOSE_REQUIRED);
     const code = this.records.lookupCode(kind, value);
     const links = await this.records.linkedPatients(code);
-    const visible = new Set(this.scopeOf(access));
-    await this.recordRead(
+    const patients = [];
+    for (const link of links) {
+      const stored = await this.records.current('Patient', link.patientId);
+      const verdict = stored && (await this.verdict(access, 'search', stored, undefined));
+      patients.push({ ...link, readable: verdict?.permit === true });
+    }
+    await this.recorder.read(
       access,
       'Patient.lookup',
       links.map((l) => ({ resourceType: 'Patient', id: l.patientId, patientKey: l.patientId })),
     );
-    return {
-      lookupCode: code,
-      // Links to other organizations' records are shown (that a record exists is what the index
-      // is for); their contents stay behind each record's own read decision.
-      patients: links.map((l) => ({ ...l, readable: visible.has(l.orgId) })),
-    };
+    // Links to records the principal may not open are shown (that a record exists is what the
+    // index is for); their contents stay behind each record's own decision.
+    return { lookupCode: code, patients };
   }
 
   // Writes.
@@ -179,21 +222,21 @@ export class Guard {
     body: unknown,
     ifNoneExist?: ParsedSearch,
   ): Promise<WriteOutcome> {
-    const ctx = await this.writer(access, `${type}.create`);
+    const ctx = await this.writer(access, `${type}.create`, type);
     const outcome = await this.records.create(ctx, type, body, ifNoneExist);
     if (outcome.resource) await this.recordWrite(access, [change('create', outcome)]);
     return outcome;
   }
 
   async update(access: Access, type: string, id: string, body: unknown, ifMatch?: string) {
-    const ctx = await this.writer(access, `${type}.update`);
+    const ctx = await this.writer(access, `${type}.update`, type);
     const outcome = await this.records.update(ctx, type, id, body, ifMatch);
     await this.recordWrite(access, [change('update', outcome)]);
     return outcome;
   }
 
   async delete(access: Access, type: string, id: string, ifMatch?: string) {
-    const ctx = await this.writer(access, `${type}.delete`);
+    const ctx = await this.writer(access, `${type}.delete`, type);
     const outcome = await this.records.delete(ctx, type, id, ifMatch);
     if (outcome.versionId !== undefined) await this.recordWrite(access, [change('delete', outcome)]);
     return outcome;
@@ -201,7 +244,7 @@ export class Guard {
 
   /** A transaction or batch: its writes as the principal's organization, its reads guarded one by one. */
   async bundle(access: Access, body: unknown, options: { baseUrl: string; maxEntries?: number }) {
-    const ctx = await this.writer(access, 'Bundle.process');
+    const ctx = await this.writer(access, 'Bundle.process', 'Bundle');
     const { response, changes } = await executeBundle(this.records, ctx, body, {
       ...options,
       reader: (entry) => this.readEntry(access, entry, options.baseUrl),
@@ -218,7 +261,7 @@ export class Guard {
     name: string,
     options: { baseUrl: string; onChunk?: (r: ImportResult) => void },
   ): Promise<ImportResult> {
-    const ctx = await this.writer(access, 'import');
+    const ctx = await this.writer(access, 'import', 'Bundle');
     if (format === 'ndjson')
       return importNdjson(this.records, ctx, source, name, async (r) => {
         await this.recordWrite(access, r.changes);
@@ -234,22 +277,9 @@ export class Guard {
   async erasePatient(access: Access, patientId: string) {
     const patient = await this.records.current('Patient', patientId);
     if (!patient) throw notKnown('Patient', patientId);
-    const decision = decideErase(access.principal, patient);
-    if (!decision.permit) await this.deny(access, 'Patient.erase', [patient], decision);
+    await this.authorize(access, 'erase', 'Patient.erase', patient, undefined);
     const result = await this.records.erasePatient(patientId);
-    await this.ledger.append(
-      entryFor(
-        access,
-        {
-          kind: 'key-operation',
-          action: 'Patient.erase',
-          targets: this.tokens.patients([patientId]),
-          decision: 'permit',
-          resources: [`Patient/${patientId}`],
-        },
-        this.clock.now(),
-      ),
-    );
+    await this.recorder.keyOperation(access, 'Patient.erase', [patientId], [`Patient/${patientId}`]);
     return result;
   }
 
@@ -257,150 +287,119 @@ export class Guard {
     if (!access.principal.roles.includes('admin'))
       throw forbidden('only an administrator may rotate keys', { zh: '只有管理员可以轮换密钥' });
     const report = await this.records.rotateKeys(onProgress);
-    await this.ledger.append(
-      entryFor(
-        access,
-        { kind: 'key-operation', action: 'keys.rotate', targets: [], decision: 'permit' },
-        this.clock.now(),
-      ),
-    );
+    await this.recorder.keyOperation(access, 'keys.rotate', []);
     return report;
+  }
+
+  /**
+   * The relabelling pass after a grading-scheme switch (an administrator started it; the caller
+   * records each batch): it opens stored bodies to label them again, so it runs here too.
+   */
+  relabel(scheme: GradingScheme, options: RelabelOptions): Promise<RelabelResult> {
+    return relabelResources(this.records, scheme, options);
   }
 
   // The pipeline's steps.
 
-  /** A read the patient's consent refuses is denied (403) and recorded as such. */
-  private async requireConsent(
+  /** The decision about one stored resource; a refusal is recorded and answered with a 403. */
+  private async authorize(
     access: Access,
-    action: string,
+    action: PolicyAction,
+    audited: string,
     stored: StoredVersion,
-    resource: Buffer | FhirResource,
-  ): Promise<void> {
-    const decision = await this.consent?.decide(access, stored, resource);
-    if (decision && !decision.permit) await this.deny(access, action, [stored], consentDenial(decision));
+    body: SealedBody | undefined,
+  ): Promise<{ permit: true; obligations: readonly Obligation[] }> {
+    const verdict = await this.verdict(access, action, stored, body);
+    if (!verdict.permit) return this.deny(access, audited, [stored], verdict);
+    return verdict;
   }
 
   /**
-   * The items of a page the patients' consent allows; the rest are left out (a search shows what
-   * may be seen, as it does for other organizations' records) and recorded as denied.
+   * Policy decides about patient data. Directory entries (practitioners, organizations: resources
+   * about no patient) stay readable by the staff of the organization that keeps them.
    */
-  private async withholdUnconsented<T extends { row: StoredVersion }>(
+  private async verdict(
+    access: Access,
+    action: PolicyAction,
+    stored: StoredVersion,
+    body: SealedBody | undefined,
+  ): Promise<Verdict> {
+    if (stored.patientKey.startsWith('org:')) {
+      const decision = decideDirectoryRead(access.principal, stored);
+      return decision.permit ? { permit: true, obligations: [] } : decision;
+    }
+    const decision = await this.policy.decide(access, action, { kind: 'stored', stored, body });
+    if (!decision.permit) return { permit: false, code: decision.code, reason: decision.en, zh: decision.zh };
+    return unmetObligation(decision.obligations) ?? { permit: true, obligations: decision.obligations };
+  }
+
+  /**
+   * The items of a page the principal may see, as the obligations release them; the others are
+   * left out (a search shows what may be seen) and recorded as refused, with their reasons.
+   */
+  private async releasePage<T>(
     access: Access,
     action: string,
-    items: readonly T[],
-    body: (item: T) => Buffer | FhirResource,
-  ): Promise<T[]> {
-    if (!this.consent) return [...items];
-    const released: T[] = [];
-    const withheld: T[] = [];
-    for (const item of items) {
-      const decision = await this.consent.decide(access, item.row, body(item));
-      (decision && !decision.permit ? withheld : released).push(item);
+    rows: readonly StoredVersion[],
+    release: (body: SealedBody, obligations: readonly Obligation[]) => Promise<T | undefined>,
+  ): Promise<{ row: StoredVersion; out: T }[]> {
+    const out: { row: StoredVersion; out: T }[] = [];
+    const refused: { about: StoredVersion; code: string }[] = [];
+    const marks = [];
+    for (const row of rows) {
+      const body = new SealedBody(this.records, row);
+      const verdict = await this.verdict(access, 'search', row, body);
+      if (!verdict.permit) {
+        refused.push({ about: row, code: verdict.code });
+        continue;
+      }
+      const item = await release(body, verdict.obligations);
+      if (item === undefined) refused.push({ about: row, code: REDACTED.code });
+      else {
+        out.push({ row, out: item });
+        marks.push(auditMarks(verdict.obligations));
+      }
     }
-    if (withheld.length > 0)
-      await this.recordDenial(
-        access,
-        action,
-        withheld.map((w) => w.row),
-        'consent-denied',
-      );
-    return released;
+    if (refused.length > 0) await this.recorder.denials(access, action, refused);
+    await this.recorder.read(
+      access,
+      action,
+      out.map((o) => o.row),
+      mergeMarks(marks),
+    );
+    return out;
   }
 
-  private scopeOf(access: Access): readonly string[] {
-    return readableOrganizations(access.principal);
-  }
-
-  private async authorize(access: Access, action: string, stored: StoredVersion): Promise<void> {
-    const decision = decideRead(access.principal, stored);
-    if (!decision.permit) await this.deny(access, action, [stored], decision);
-  }
-
-  private async writer(access: Access, action: string): Promise<WriteContext> {
-    const decision = decideWrite(access.principal);
-    if (!decision.permit) await this.deny(access, action, [], decision);
+  private async writer(access: Access, audited: string, resourceType: string): Promise<WriteContext> {
+    const decision = await this.policy.decide(access, 'write', { kind: 'new', resourceType });
+    if (!decision.permit)
+      await this.deny(access, audited, [], {
+        permit: false,
+        code: decision.code,
+        reason: decision.en,
+        zh: decision.zh,
+      });
     return { tenant: this.records.tenant, orgId: access.principal.orgId };
+  }
+
+  private async recordWrite(access: Access, changes: readonly BundleChange[]): Promise<void> {
+    await this.recorder.writes(access, changes);
+    // A new Encounter or Patient may make a care relationship: ask the records again.
+    if (changes.some((c) => c.reference.startsWith('Encounter/') || c.reference.startsWith('Patient/')))
+      this.care.forget();
   }
 
   private async deny(
     access: Access,
     action: string,
-    about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
+    about: readonly About[],
     denial: Denial,
   ): Promise<never> {
-    await this.recordDenial(access, action, about, denial.code);
+    await this.recorder.denial(access, action, about, denial.code);
     throw forbidden(denial.reason, {
       zh: denial.zh,
-      hint: 'ask the organization that holds the record, or an administrator',
+      hint: hintFor(denial.code),
     });
-  }
-
-  private async recordDenial(
-    access: Access,
-    action: string,
-    about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
-    code: DenyCode,
-  ): Promise<void> {
-    await this.ledger.append(
-      entryFor(
-        access,
-        {
-          kind: 'access-decision',
-          action,
-          decision: 'deny',
-          reason: code,
-          targets: this.tokens.patients(about.map((s) => s.patientKey)),
-          resources: about.map((s) => `${s.resourceType}/${s.id}`),
-        },
-        this.clock.now(),
-      ),
-    );
-  }
-
-  private async recordRead(
-    access: Access,
-    action: string,
-    about: readonly Pick<StoredVersion, 'resourceType' | 'id' | 'patientKey'>[],
-  ): Promise<void> {
-    await this.ledger.append(
-      entryFor(
-        access,
-        {
-          kind: 'read',
-          action,
-          decision: 'permit',
-          targets: this.tokens.patients(about.map((s) => s.patientKey)),
-          resources: [...new Set(about.map((s) => `${s.resourceType}/${s.id}`))],
-        },
-        this.clock.now(),
-      ),
-    );
-  }
-
-  /** One ledger write entry per kind of change (creates, updates, deletes), durable before the answer. */
-  private async recordWrite(access: Access, changes: readonly BundleChange[]): Promise<void> {
-    for (const operation of ['create', 'update', 'delete'] as const) {
-      const done = changes.filter((c) => c.operation === operation);
-      if (done.length === 0) continue;
-      await this.ledger.append(
-        entryFor(
-          access,
-          {
-            kind: 'write',
-            operation,
-            action: operation,
-            decision: 'permit',
-            targets: this.tokens.patients(done.map((c) => c.patientKey)),
-            resources: done.map((c) => c.reference),
-          },
-          this.clock.now(),
-        ),
-      );
-    }
-  }
-
-  private async parse(v: StoredVersion): Promise<FhirResource> {
-    return JSON.parse((await this.records.open(v)).toString('utf8')) as FhirResource;
   }
 
   private async readEntry(access: Access, entry: ReadEntry, baseUrl: string): Promise<EntryResult> {
@@ -442,13 +441,6 @@ const change = (
   operation,
   reference: `${outcome.resourceType}/${outcome.id}`,
   patientKey: outcome.patientKey,
-});
-
-const consentDenial = (decision: ConsentDecision): Denial => ({
-  permit: false,
-  code: 'consent-denied',
-  reason: `the patient's consent does not allow this use: ${decision.reason}`,
-  zh: `患者的同意不允许此用途：${decision.zh}`,
 });
 
 const notKnown = (type: string, id: string, version?: number) =>

@@ -5,15 +5,14 @@
 export { Guard, type GuardOptions, type ReadResource, type Page } from './guard.js';
 export { AuditTokens, type Access } from './audit.js';
 export {
-  decideErase,
+  decideDirectoryRead,
   decideReidentify,
-  decideRead,
-  decideWrite,
-  readableOrganizations,
+  searchScopeOf,
   type Decision,
   type Denial,
-  type DenyCode,
   type ResourceFacts,
 } from './decision.js';
+export { type PolicyOptions } from './policy-check.js';
 export { ConsentGate } from './consent-gate.js';
 export { DeidProjects, MAX_REIDENTIFY_TOKENS, type DeidProjectKeys } from './reidentify.js';
+export { CARE_SOURCES, type CareSource } from './care-team.js';

@@ -83,6 +83,15 @@ export class PolicyDecisionPoint {
     this.obligationCache.clear();
   }
 
+  /**
+   * Whether the policies in force look at a resource's security labels. They sit in the sealed
+   * body, so guard decrypts before deciding only when this is true.
+   */
+  get readsLabels(): boolean {
+    const reads = [this.pack.reads.resource, this.pack.obligationReads.resource];
+    return reads.some((r) => r.whole || r.attrs.has('labels') || r.members.has('labels'));
+  }
+
   stats(): { hits: number; misses: number; size: number } {
     return { ...this.counters, size: this.cache.size };
   }

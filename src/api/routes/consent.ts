@@ -338,7 +338,8 @@ export async function consentRoutes(app: FastifyInstance, deps: ConsentRouteDeps
           zh: '未找到该监护人用户',
           hint: 'create the guardian’s account first',
         });
-      const read = await guard.read(a, 'Patient', patient);
+      // Registering a guardian is consent administration: the birth date is read for that purpose.
+      const read = await guard.read({ purpose: 'operations', ...a }, 'Patient', patient);
       const birthDate = (JSON.parse(read.json.toString('utf8')) as { birthDate?: string }).birthDate;
       if (!birthDate)
         throw badRequest(

@@ -12,6 +12,7 @@ import {
   type FhirResource,
 } from '../../fhir/index.js';
 import type { Access, Guard, ReadResource } from '../../guard/index.js';
+import type { Principal } from '../../identity/index.js';
 
 export interface FhirDeps {
   guard: Guard;
@@ -281,11 +282,15 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
 export function access(request: FastifyRequest): Access {
   const principal = request.principal;
   if (!principal) throw unauthorized('authentication required', { zh: '需要身份认证' });
-  const declared = header(request, 'x-purpose-of-use') ?? principal.purposeOfUse ?? undefined;
+  const declared = header(request, 'x-purpose-of-use') ?? principal.purposeOfUse ?? ownRequest(principal);
   // An HL7 PurposeOfUse code (TREAT, HRESCH, ...) or Custodia's name for it; anything else is a 400.
   if (declared !== undefined) parsePurpose(declared, 'X-Purpose-Of-Use');
   return { principal, requestId: request.id, ...(declared === undefined ? {} : { purpose: declared }) };
 }
+
+/** A patient acts for themselves: their request is the only purpose they can have. */
+const ownRequest = (principal: Principal): string | undefined =>
+  principal.roles.length === 1 && principal.roles[0] === 'patient' ? 'PATRQT' : undefined;
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

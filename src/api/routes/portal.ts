@@ -76,7 +76,9 @@ export async function portalRoutes(app: FastifyInstance, deps: PortalDeps): Prom
     async (request) => {
       const count = request.query._count ?? 100;
       const offset = request.query._offset ?? 0;
-      const { resources, total } = await guard.everything(access(request), ownPatient(request), {
+      // The portal is the patient's own request: that is its purpose unless another is declared.
+      const own = { purpose: 'patient-request', ...access(request) };
+      const { resources, total } = await guard.everything(own, ownPatient(request), {
         count,
         offset,
       });
