@@ -24,9 +24,10 @@ export function parsePurpose(value: string, path = 'purpose'): Purpose {
   if (isPurpose(value)) return value;
   const byCode = BY_HL7.get(value);
   if (byCode) return byCode;
-  throw badRequest(`'${value}' is not a purpose of use this server knows`, {
+  const codes = [...BY_HL7.keys()].join(', ');
+  throw badRequest(`'${value}' is not a purpose of use this server knows; use one of ${codes}`, {
     path,
-    zh: `“${value}”不是已知的使用目的`,
+    zh: `“${value}”不是已知的使用目的；可用：${codes}`,
     hint: `use an HL7 PurposeOfUse code (${[...BY_HL7.keys()].join(', ')}) or one of ${PURPOSES.join(', ')}`,
   });
 }
