@@ -8,3 +8,4 @@ export { catalogRoutes, type CatalogRouteDeps } from './routes/catalog.js';
 export { consentRoutes, type ConsentRouteDeps } from './routes/consent.js';
 export { portalRoutes, type PortalDeps } from './routes/portal.js';
 export { deidRoutes, type DeidRouteDeps } from './routes/deid.js';
+export { policyRoutes, type PolicyRouteDeps } from './routes/policy.js';

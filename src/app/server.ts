@@ -8,6 +8,7 @@ import {
   fhirRoutes,
   ledgerRoutes,
   patientIndexRoutes,
+  policyRoutes,
   portalRoutes,
 } from '../api/index.js';
 import { CosigningSchedule } from '../ledger/index.js';
@@ -77,6 +78,13 @@ export async function createServer(system: System, logger: Logger): Promise<Fast
         cosign: () => cosigning.round(),
       }),
       deidRoutes({ projects: system.deidProjects }),
+      policyRoutes({
+        policies: system.policies,
+        breakGlass: system.breakGlass,
+        emergencies: system.emergencies,
+        guard: system.guard,
+        clock: system.clock,
+      }),
       catalogRoutes({
         catalog: system.catalog,
         collections: system.collections,

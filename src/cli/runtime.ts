@@ -4,6 +4,7 @@ import type { Authenticator, Directory } from '../identity/index.js';
 import type { DeidProjects, Guard } from '../guard/index.js';
 import type { Ledger, LedgerOptions, WitnessPeer } from '../ledger/index.js';
 import type { MigrationReport, Store } from '../store/index.js';
+import type { BreakGlassService, EmergencyService, PolicyService } from '../policy/index.js';
 
 /** What a command may work with once the system is open. */
 export interface CommandContext {
@@ -18,6 +19,10 @@ export interface CommandContext {
   catalog: Catalog;
   collections: CollectionSync;
   schemes: SchemeControl;
+  /** Policy versions, break-glass grants and public-health emergencies (custodia policy|break-glass|emergency). */
+  policies: PolicyService;
+  breakGlass: BreakGlassService;
+  emergencies: EmergencyService;
   config: { publicUrl: string };
 }
 
