@@ -4,6 +4,7 @@ import { ORGANIZATION_TYPES, ROLES, type Qualification } from '../identity/index
 import { addCatalogCommands } from './catalog-command.js';
 import { addDeidCommand } from './deid-command.js';
 import { addLedgerCommand } from './ledger-command.js';
+import { addPolicyCommands } from './policy-command.js';
 import { addRecordsCommands } from './records-command.js';
 import type { Runtime } from './runtime.js';
 
@@ -161,6 +162,7 @@ export function buildProgram(rt: Runtime, out: (line: string) => void = (l) => c
   addLedgerCommand(program, rt, out);
   addRecordsCommands(program, rt, configFile, out);
   addCatalogCommands(program, rt, configFile, out);
+  addPolicyCommands(program, rt, configFile, out);
 
   return program;
 }
