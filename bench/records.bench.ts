@@ -3,8 +3,9 @@
  *  - import rate (NDJSON made by the project's generator, through guard as `custodia import` runs
  *    it: validate, label, index, seal, write, ledger) and peak memory for a file and one 4× larger;
  *  - import rate of the Synthea transaction Bundles;
- *  - governed read by id over HTTP (autocannon on loopback), and guard's cost against the bare
- *    store read (fetch + decrypt) in process;
+ *  - governed read by id over HTTP (autocannon on loopback), the same with guard switched off
+ *    (a bench-only replacement of guard's read), and guard's cost against the bare store read
+ *    (fetch + decrypt) in process;
  *  - search `Observation?patient=…&_count=20` over HTTP once the store holds 1,000,000 resources
  *    (50,000 with --quick; CUSTODIA_BENCH_STORE_SIZE sets another size, recorded in the result).
  */
@@ -28,7 +29,12 @@ const HTTP_SECONDS = quick ? 2 : 10;
 const CONNECTIONS = 32;
 
 const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-records-'));
-const config = loadConfig({ CUSTODIA_DATA_DIR: join(dir, 'data') }, { cwd: dir });
+// Every clinician of the hospital treats its patients (the open-hospital model): the reads below
+// pick records at random, which no single clinician's Encounters would cover.
+const config = loadConfig(
+  { CUSTODIA_DATA_DIR: join(dir, 'data'), CUSTODIA_CARE_RELATIONSHIP: 'organization' },
+  { cwd: dir },
+);
 const system = await openSystem(config);
 
 /** The CLI's operator: a service principal with local administrator power in one organization. */
@@ -146,6 +152,7 @@ await system.directory.createUser(system.tenantId, {
   username: 'bench-clinician',
   orgId: first.orgId,
   roles: ['clinician'],
+  qualifications: [{ type: 'practising-licence', value: '110105000000001' }],
   password: 'bench-password-1',
 });
 const pair = await system.authenticator.login(
@@ -153,9 +160,10 @@ const pair = await system.authenticator.login(
   'bench-clinician',
   'bench-password-1',
   '127.0.0.1',
+  'TREAT',
 );
 const principal = await system.authenticator.verifyAccessToken(pair.access_token);
-const clinician: Access = { principal };
+const clinician: Access = { principal, purpose: 'TREAT' };
 
 // Guard against the bare store read, in process: the same fetch and decrypt with and without it.
 async function perReadMicros(read: (id: string) => Promise<unknown>): Promise<number> {
@@ -196,6 +204,17 @@ async function load(paths: string[]): Promise<{ rps: number[]; p99: number[] }> 
 }
 const reads = await load(observationIds.map((id) => `/fhir/Observation/${id}`));
 const searches = await load(patientIds.map((id) => `/fhir/Observation?patient=${id}&_count=20`));
+
+// The same reads with guard switched off: a bench-only replacement of guard's read on this
+// instance (fetch and decrypt, no decision, no obligations, no ledger entry). Production code
+// has no such switch.
+const guardedRead = system.guard.read.bind(system.guard);
+system.guard.read = async (_access, type, id) => {
+  const version = (await system.records.current(type, id))!;
+  return { json: await system.records.open(version), version };
+};
+const ungoverned = await load(observationIds.map((id) => `/fhir/Observation/${id}`));
+system.guard.read = guardedRead;
 await app.close();
 await system.close();
 rmSync(dir, { recursive: true, force: true });
@@ -208,6 +227,13 @@ const metrics: Metric[] = [
   { name: 'import_peak_rss_mib_4x_file', runs: [largeRun.peakMiB] },
   { name: 'read_by_id_http_req_per_s', runs: reads.rps, budget: { op: '>=', value: 5000 } },
   { name: 'read_by_id_http_p99_ms', runs: reads.p99, budget: { op: '<=', value: 25 } },
+  { name: 'read_by_id_http_guard_off_req_per_s', runs: ungoverned.rps },
+  { name: 'read_by_id_http_guard_off_p99_ms', runs: ungoverned.p99 },
+  {
+    name: 'read_by_id_http_governed_cost_ratio',
+    runs: reads.rps.map((r, i) => ungoverned.rps[i]! / r),
+    budget: { op: '<=', value: 1.5 },
+  },
   { name: 'read_by_id_in_process_guarded_us', runs: guarded },
   { name: 'read_by_id_in_process_bare_us', runs: bare },
   {
