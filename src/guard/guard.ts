@@ -150,6 +150,7 @@ export class Guard {
 
   /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
   async search(access: Access, search: ParsedSearch) {
+    // An unknown purpose is a 400 before anything is searched, even when nothing matches.
     this.policy.purposeOf(access);
     const found = await this.records.search(search, searchScopeOf(access.principal));
     const action = `${search.resourceType}.search`;
