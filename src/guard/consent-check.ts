@@ -19,6 +19,11 @@ export class ConsentCheck {
     private readonly clock: Clock,
   ) {}
 
+  /** Whether the patient's consent may depend on a resource's labels (unknown until first asked: yes). */
+  readsLabels(patientKey: string): boolean {
+    return this.consent.readsLabels(patientKey) !== false;
+  }
+
   /** The decision for one resource, or undefined when consent does not apply to it. */
   async decide(
     principal: Principal,

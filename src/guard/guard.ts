@@ -347,9 +347,16 @@ export class Guard {
     const out: { row: StoredVersion; out: T }[] = [];
     const refused: { about: StoredVersion; code: string }[] = [];
     const marks = [];
+    // A page of one patient's Observations is usually one decision, made once.
+    const decided = new Map<string, Verdict>();
     for (const row of rows) {
       const body = new SealedBody(this.records, row);
-      const verdict = await this.verdict(access, 'search', row, body);
+      const key = this.policy.decisionKey(row);
+      let verdict = key === undefined ? undefined : decided.get(key);
+      if (verdict === undefined) {
+        verdict = await this.verdict(access, 'search', row, body);
+        if (key !== undefined) decided.set(key, verdict);
+      }
       if (!verdict.permit) {
         refused.push({ about: row, code: verdict.code });
         continue;

@@ -59,6 +59,17 @@ export class PolicyCheck {
     return access.purpose === undefined ? undefined : parsePurpose(access.purpose, 'X-Purpose-Of-Use');
   }
 
+  /**
+   * What a decision about this stored resource depends on, when that is known without its body:
+   * resources of one page with the same key get the same decision. Undefined when labels (in the
+   * sealed body) may matter to the policy or to the patient's consent.
+   */
+  decisionKey(stored: StoredVersion): string | undefined {
+    if (this.options.policies.pdp.readsLabels || this.consent?.readsLabels(stored.patientKey))
+      return undefined;
+    return `${stored.patientKey}\u0000${stored.orgId}\u0000${stored.grade}\u0000${stored.resourceType}`;
+  }
+
   async decide(access: Access, action: PolicyAction, target: PolicyTarget): Promise<PolicyDecision> {
     const { principal } = access;
     const purpose = this.purposeOf(access);
