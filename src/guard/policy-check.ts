@@ -113,14 +113,18 @@ export class PolicyCheck {
       region: (await this.organization(stored.orgId)).divisionCode,
       time,
     });
-    return {
-      ...this.bare(purpose, time),
+    // Built as one literal: spreading `bare()` and adding to it cost µs on every decision.
+    const context: RequestContextInput = {
+      purpose,
+      time,
+      networkZone: this.options.networkZone ?? 'internal',
       careRelationship: await this.care.includes(principal, stored),
       ownRecord: isOwnRecord(principal, patientKey),
-      ...(consent === undefined ? {} : { consent: { permit: consent.permit, version: consent.version } }),
       breakGlass: this.options.breakGlass.stateFor(principal.userId, patientKey, time),
-      ...(emergency === undefined ? {} : { emergency }),
     };
+    if (consent !== undefined) context.consent = { permit: consent.permit, version: consent.version };
+    if (emergency !== undefined) context.emergency = emergency;
+    return context;
   }
 
   private bare(purpose: Purpose | undefined, time: number): RequestContextInput {
