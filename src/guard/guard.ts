@@ -25,7 +25,7 @@ import {
 } from '../records/index.js';
 import type { GradingScheme } from '../classify/index.js';
 import type { ConsentService } from '../consent/index.js';
-import type { Obligation, PolicyAction, PolicyAuditNote } from '../policy/index.js';
+import type { Obligation, PolicyAction, PolicyAuditNote, PolicyDecision } from '../policy/index.js';
 import { AuditTokens, type Access } from './audit.js';
 import { CareTeam } from './care-team.js';
 import { ConsentCheck } from './consent-check.js';
@@ -330,7 +330,7 @@ export class Guard {
       return decision.permit ? { permit: true, obligations: [] } : decision;
     }
     const decision = await this.policy.decide(access, action, { kind: 'stored', stored, body });
-    if (!decision.permit) return { permit: false, code: decision.code, reason: decision.en, zh: decision.zh };
+    if (!decision.permit) return denialOf(decision);
     return unmetObligation(decision.obligations) ?? { permit: true, obligations: decision.obligations };
   }
 
@@ -380,13 +380,7 @@ export class Guard {
 
   private async writer(access: Access, audited: string, resourceType: string): Promise<WriteContext> {
     const decision = await this.policy.decide(access, 'write', { kind: 'new', resourceType });
-    if (!decision.permit)
-      await this.deny(access, audited, [], {
-        permit: false,
-        code: decision.code,
-        reason: decision.en,
-        zh: decision.zh,
-      });
+    if (!decision.permit) await this.deny(access, audited, [], denialOf(decision));
     return { tenant: this.records.tenant, orgId: access.principal.orgId };
   }
 
@@ -449,6 +443,14 @@ const change = (
   operation,
   reference: `${outcome.resourceType}/${outcome.id}`,
   patientKey: outcome.patientKey,
+});
+
+/** A policy refusal as guard answers it: the reason code and the person's messages. */
+const denialOf = (decision: Extract<PolicyDecision, { permit: false }>): Denial => ({
+  permit: false,
+  code: decision.code,
+  reason: decision.en,
+  zh: decision.zh,
 });
 
 const notKnown = (type: string, id: string, version?: number) =>
