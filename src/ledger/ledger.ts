@@ -4,6 +4,7 @@
  * in its memory); a second writer would fail on the primary key rather than fork the log.
  */
 import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from '../core/index.js';
 import { insertRows, type Store } from '../store/index.js';
@@ -24,7 +25,8 @@ import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey
 import { bytesEqual, ed25519Signer, sha256Latin1, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
 import { TileCache } from './tile-cache.js';
-import { CompactTree, MissingTile, subtreeHash, type TileReader } from './tree.js';
+import { SqliteWriter, type InsertRows } from './sqlite-writer.js';
+import { CompactTree, MissingTile, subtreeHash, type StagedPacked, type TileReader } from './tree.js';
 
 /** Leaves per stored tile: the node table holds one hash per 16 leaves. */
 export const TILE_LEVEL = 4;
@@ -117,6 +119,10 @@ export class Ledger {
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
+  /** The newest batch sent and not yet durable: the next one is staged on top of it. */
+  private inFlight: StagedPacked | undefined;
+  /** SQLite: the thread that commits batches (undefined until the first, or if it failed). */
+  private sqliteWriter: SqliteWriter | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private latest: Checkpoint | undefined;
   private stale = false;
@@ -186,88 +192,126 @@ export class Ledger {
     });
   }
 
+  /**
+   * SQLite: the writer thread, started with the first write (a ledger opened only to read starts
+   * none). Undefined on PostgreSQL, whose driver already leaves this thread free while it waits,
+   * and once the thread has failed (writes then go through the store's own connection).
+   */
+  private get writer(): SqliteWriter | undefined {
+    if (this.closed && !this.sqliteWriter) return undefined;
+    if (!this.sqliteWriter && this.store.dialect === 'sqlite' && existsSync(this.store.location))
+      this.sqliteWriter = SqliteWriter.acquire(this.store.location);
+    return this.sqliteWriter?.usable ? this.sqliteWriter : undefined;
+  }
+
   private async drain(): Promise<void> {
     // Yield once so that every append made in this turn of the event loop joins the batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      await this.exclusive(() => this.commit(batch)).catch(() => undefined);
+    const inFlight: Promise<void>[] = [];
+    while (this.queue.length > 0 || inFlight.length > 0) {
+      const depth = this.writer ? WRITER_DEPTH : 1;
+      // After a failure, what the store holds is known only once every batch sent has settled.
+      if (this.queue.length === 0 || inFlight.length >= depth || (this.stale && inFlight.length > 0)) {
+        await inFlight.shift();
+        continue;
+      }
+      if (this.stale) {
+        try {
+          this.tree = await restoreTree(this.db, this.tenantId);
+          this.stale = false;
+        } catch (error) {
+          for (const p of this.queue.splice(0, this.maxBatch)) p.reject(error);
+          continue;
+        }
+      }
+      const batch = this.queue.splice(0, this.batchSize(inFlight.length, depth));
+      inFlight.push(this.commit(batch));
     }
     this.draining = undefined;
   }
 
-  /** Runs writes one at a time: batches and checkpoints must see a stable tree. */
+  /**
+   * Entries for the next batch. With a writer thread, a lone batch is split in two when the
+   * queue is long, so that one half is encoded while the other commits: a closed loop of
+   * appenders (each waiting for its entry before sending the next) would otherwise leave one
+   * thread idle while the other works.
+   */
+  private batchSize(inFlight: number, depth: number): number {
+    const queued = this.queue.length;
+    const size = depth > 1 && inFlight === 0 && queued >= 2 * MIN_SPLIT ? Math.ceil(queued / 2) : queued;
+    return Math.min(size, this.maxBatch);
+  }
+
+  /**
+   * Runs checkpoint signings one at a time, each after the batches sent before it have settled
+   * (they join the same chain), so that a checkpoint asked for after an append covers it.
+   */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.writes.then(work, work);
     this.writes = run.catch(() => undefined);
     return run;
   }
 
+  /** Writes a batch behind any still in flight; settles its appends once it is durable. */
   private async commit(batch: Pending[]): Promise<void> {
+    // A checkpoint asked for from now on covers this batch (as when batches ran one at a time).
+    let applied!: () => void;
+    this.writes = Promise.all([this.writes, new Promise<void>((resolve) => (applied = resolve))]);
+    let sent: Sent;
     try {
-      if (this.stale) {
-        this.tree = await restoreTree(this.db, this.tenantId);
-        this.stale = false;
-      }
-      const first = this.tree.size;
-      const count = batch.length;
-      const tenant = this.tenantId;
-      // The batch's entry bytes and leaf hashes each go into one buffer (a view per row rather
-      // than an allocation per row: at tens of thousands of entries a second the garbage counts).
-      let capacity = 0;
-      for (const p of batch) capacity += p.text.length;
-      // A UTF-16 code unit takes at most 3 bytes of UTF-8, so every entry fits whole.
-      const bytes = Buffer.allocUnsafe(capacity * 3);
-      const leaves = Buffer.allocUnsafe(count * HASH_SIZE);
-      const rows: unknown[] = new Array(count * LEAF_COLUMNS.length);
-      const subjects: unknown[] = [];
-      let at = 0;
-      let r = 0;
-      for (let i = 0; i < count; i++) {
-        const { entry, text } = batch[i]!;
-        const length = bytes.write(text, at, 'utf8');
-        // MTH({d}) = SHA-256(0x00 || d): the string's UTF-8 is exactly 0x00 and the bytes
-        // written above (the text is well-formed: JSON.stringify escapes lone surrogates).
-        leaves.write(sha256Latin1(`\0${text}`), i * HASH_SIZE, 'latin1');
-        const index = first + i;
-        rows[r++] = tenant;
-        rows[r++] = index;
-        rows[r++] = bytes.subarray(at, at + length);
-        rows[r++] = leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-        rows[r++] = entry.kind;
-        rows[r++] = entry.actor;
-        rows[r++] = entry.organization;
-        rows[r++] = entry.action;
-        rows[r++] = entry.time;
-        rows[r++] = entry.requestId ?? null;
-        at += length;
-        for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
-      }
-      const staged = this.tree.stagePacked(leaves, count);
-      const nodes: unknown[] = [];
-      for (const n of staged.baseNodes) nodes.push(tenant, TILE_LEVEL, n.index, n.hash);
-      const dialect = this.store.dialect;
-      await this.db.transaction().execute(async (trx) => {
-        const tx = trx as unknown as Kysely<unknown>;
-        await insertBatch(tx, dialect, 'ledger_leaf', LEAF_COLUMNS, rows);
-        await insertBatch(tx, dialect, 'ledger_subject', SUBJECT_COLUMNS, subjects);
-        await insertBatch(tx, dialect, 'ledger_node', NODE_COLUMNS, nodes);
-      });
-      staged.commit();
-      for (const node of staged.baseNodes) this.tiles.putPacked(node.index, node.packed);
-      for (let i = 0; i < count; i++)
-        batch[i]!.resolve({
-          index: first + i,
-          leafHash: leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE),
-        });
+      sent = this.send(batch);
+      await sent.written;
     } catch (error) {
       // The commit may have happened even though we saw an error (a connection lost on COMMIT):
       // rebuild the tree from what the database holds before the next batch.
       this.stale = true;
+      this.inFlight = undefined;
       for (const p of batch) p.reject(error);
+      applied();
       return;
     }
-    if (this.tree.size - (this.latest?.size ?? 0) >= this.everyEntries) await this.signCheckpoint();
+    const { packed, staged } = sent;
+    if (this.inFlight === staged) this.inFlight = undefined;
+    // After a failed batch the tree is rebuilt from the store, which holds this one too.
+    if (!this.stale) {
+      staged.commit();
+      for (const node of staged.baseNodes) this.tiles.putPacked(node.index, node.packed);
+    }
+    const { first, leaves } = packed;
+    for (let i = 0; i < batch.length; i++)
+      batch[i]!.resolve({ index: first + i, leafHash: leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+    applied();
+    if (this.tree.size - (this.latest?.size ?? 0) >= this.everyEntries)
+      await this.checkpoint().catch(() => undefined);
+  }
+
+  /** Encodes, hashes and stages a batch on top of any in flight, and starts writing it. */
+  private send(batch: Pending[]): Sent {
+    const packed = packBatch(this.tenantId, this.inFlight?.size ?? this.tree.size, batch);
+    const staged = this.tree.stagePacked(packed.leaves, batch.length, this.inFlight);
+    const written = this.write(packed, staged);
+    this.inFlight = staged;
+    return { packed, staged, written };
+  }
+
+  /** One transaction with the batch's entries, subjects and completed tile hashes. */
+  private write(packed: PackedBatch, staged: StagedPacked): Promise<void> {
+    const tenant = this.tenantId;
+    const first = packed.first;
+    const nodes: unknown[] = [];
+    for (const n of staged.baseNodes) nodes.push(tenant, TILE_LEVEL, n.index, n.hash);
+    const inserts: InsertRows[] = [
+      { table: 'ledger_leaf', columns: LEAF_COLUMNS, values: packed.rows },
+      { table: 'ledger_subject', columns: SUBJECT_COLUMNS, values: packed.subjects },
+      { table: 'ledger_node', columns: NODE_COLUMNS, values: nodes },
+    ];
+    if (this.writer) return this.writer.write({ inserts, extends: { tenant, first } });
+    const dialect = this.store.dialect;
+    return this.db.transaction().execute(async (trx) => {
+      const tx = trx as unknown as Kysely<unknown>;
+      for (const { table, columns, values } of inserts)
+        await insertBatch(tx, dialect, table, columns, values);
+    });
   }
 
   /** Signs a checkpoint of the current tree unless the latest already covers it. */
@@ -282,18 +326,29 @@ export class Ledger {
       { origin: this.origin, size: this.tree.size, root: this.tree.root() },
       this.signer,
     );
-    await this.db
-      .insertInto('ledger_checkpoint')
-      .values({
-        tenant_id: this.tenantId,
-        origin: this.origin,
-        size: checkpoint.size,
-        root: Buffer.from(checkpoint.root),
-        note: checkpoint.note,
-        created_at: this.clock.now(),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    const row = {
+      tenant_id: this.tenantId,
+      origin: this.origin,
+      size: checkpoint.size,
+      root: Buffer.from(checkpoint.root),
+      note: checkpoint.note,
+      created_at: this.clock.now(),
+    };
+    // Through the writer thread when there is one: on this connection the insert would wait
+    // (blocking this thread) for the batch the writer is committing.
+    const writer = this.writer;
+    if (writer) {
+      const columns = Object.keys(row);
+      const values = Object.values(row);
+      await writer.write({
+        inserts: [{ table: 'ledger_checkpoint', columns, values, ignoreDuplicates: true }],
+      });
+    } else
+      await this.db
+        .insertInto('ledger_checkpoint')
+        .values(row)
+        .onConflict((oc) => oc.doNothing())
+        .execute();
     this.latest = checkpoint;
     return checkpoint;
   }
@@ -593,6 +648,8 @@ export class Ledger {
     await this.writes;
     if (options.checkpoint !== false && this.tree.size > 0 && this.latest?.size !== this.tree.size)
       await this.signCheckpoint().catch(() => undefined);
+    await this.sqliteWriter?.release();
+    this.sqliteWriter = undefined;
   }
 
   /** Runs a proof computation, loading the tiles it turns out to need (at most a few). */
@@ -630,6 +687,66 @@ const LEAF_COLUMNS = [
 ];
 
 const SUBJECT_COLUMNS = ['tenant_id', 'subject', 'idx'];
+
+/** Batches a writer thread holds at once: one committing while the next is encoded. */
+const WRITER_DEPTH = 2;
+/** Smallest half a queue is split into: below it, a commit's fsync costs more than overlap saves. */
+const MIN_SPLIT = 128;
+
+/** A batch on its way to the store. */
+interface Sent {
+  packed: PackedBatch;
+  staged: StagedPacked;
+  written: Promise<void>;
+}
+
+interface PackedBatch {
+  first: number;
+  /** The ledger_leaf rows, flat. */
+  rows: unknown[];
+  /** The ledger_subject rows, flat. */
+  subjects: unknown[];
+  /** The leaf hashes, 32 bytes each, back to back. */
+  leaves: Buffer;
+}
+
+/**
+ * A batch's rows, with the entry bytes and the leaf hashes each in one buffer (a view per row
+ * rather than an allocation per row: at tens of thousands of entries a second the garbage counts).
+ */
+function packBatch(tenant: string, first: number, batch: readonly Pending[]): PackedBatch {
+  const count = batch.length;
+  let capacity = 0;
+  for (const p of batch) capacity += p.text.length;
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8, so every entry fits whole.
+  const bytes = Buffer.allocUnsafe(capacity * 3);
+  const leaves = Buffer.allocUnsafe(count * HASH_SIZE);
+  const rows: unknown[] = new Array(count * LEAF_COLUMNS.length);
+  const subjects: unknown[] = [];
+  let at = 0;
+  let r = 0;
+  for (let i = 0; i < count; i++) {
+    const { entry, text } = batch[i]!;
+    const length = bytes.write(text, at, 'utf8');
+    // MTH({d}) = SHA-256(0x00 || d): the string's UTF-8 is exactly 0x00 and the bytes
+    // written above (the text is well-formed: JSON.stringify escapes lone surrogates).
+    leaves.write(sha256Latin1(`\0${text}`), i * HASH_SIZE, 'latin1');
+    const index = first + i;
+    rows[r++] = tenant;
+    rows[r++] = index;
+    rows[r++] = bytes.subarray(at, at + length);
+    rows[r++] = leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    rows[r++] = entry.kind;
+    rows[r++] = entry.actor;
+    rows[r++] = entry.organization;
+    rows[r++] = entry.action;
+    rows[r++] = entry.time;
+    rows[r++] = entry.requestId ?? null;
+    at += length;
+    for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
+  }
+  return { first, rows, subjects, leaves };
+}
 const NODE_COLUMNS = ['tenant_id', 'level', 'idx', 'hash'];
 
 /** Rows per statement on SQLite, where statements are cached by their text. */

@@ -52,6 +52,18 @@ export interface PackedBaseNode {
   packed: Buffer;
 }
 
+/** Leaves staged with `stagePacked`: what they complete, and the tree's state once committed. */
+export interface StagedPacked {
+  baseNodes: PackedBaseNode[];
+  /** Leaves in the tree after `commit`. */
+  readonly size: number;
+  readonly baseNodeCount: number;
+  /** The unfinished tile's leaf hashes after `commit`. */
+  readonly tail: readonly Uint8Array[];
+  /** Applies the staged leaves; throws if the tree is not where it was staged from. */
+  commit(): void;
+}
+
 export class CompactTree {
   private readonly levels: HashArray[] = [];
   private tail: Uint8Array[] = [];
@@ -135,18 +147,21 @@ export class CompactTree {
 
   /**
    * `stage` for leaf hashes packed 32 bytes apart in one buffer (the append and verification
-   * paths): no array or object per leaf, tile hashes computed in one scratch buffer each.
+   * paths): no array or object per leaf, tile hashes computed in one scratch buffer each. With
+   * `after`, the leaves follow a batch staged earlier and not committed yet (group commits in
+   * flight one behind the other); its `commit` must come first.
    */
-  stagePacked(leaves: Buffer, count: number): { baseNodes: PackedBaseNode[]; commit: () => void } {
+  stagePacked(leaves: Buffer, count: number, after?: StagedPacked): StagedPacked {
     if (leaves.length < count * HASH_SIZE) throw new RangeError(`fewer than ${count} leaf hashes`);
-    const tail = this.tail.length;
+    const from = after ?? { size: this.count, baseNodeCount: this.baseNodeCount, tail: this.tail };
+    const tail = from.tail.length;
     const work = Buffer.allocUnsafe((tail + count) * HASH_SIZE);
-    this.tail.forEach((leaf, i) => work.set(leaf, i * HASH_SIZE));
+    from.tail.forEach((leaf, i) => work.set(leaf, i * HASH_SIZE));
     leaves.copy(work, tail * HASH_SIZE, 0, count * HASH_SIZE);
     const tileBytes = this.tileSize * HASH_SIZE;
     const complete = Math.floor((tail + count) / this.tileSize);
     const baseNodes: PackedBaseNode[] = new Array(complete);
-    const first = this.baseNodeCount;
+    const first = from.baseNodeCount;
     for (let t = 0; t < complete; t++)
       baseNodes[t] = {
         index: first + t,
@@ -156,9 +171,12 @@ export class CompactTree {
     const pending: Uint8Array[] = [];
     for (let at = complete * tileBytes; at < work.length; at += HASH_SIZE)
       pending.push(work.subarray(at, at + HASH_SIZE));
-    const startCount = this.count;
+    const startCount = from.size;
     return {
       baseNodes,
+      size: startCount + count,
+      baseNodeCount: first + complete,
+      tail: pending,
       commit: () => {
         if (this.count !== startCount) throw new Error('the tree changed after staging');
         for (const node of baseNodes) this.pushBase(node.hash);
