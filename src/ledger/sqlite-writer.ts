@@ -33,13 +33,15 @@ const require = createRequire(import.meta.url);
 // Plain JavaScript: a worker does not inherit the TypeScript loader the CLI registers. The
 // pragmas are the store's (src/store/open.ts) that belong to a connection: synchronous=FULL makes
 // each commit durable before the reply, which is what resolves the appends. (WAL mode belongs to
-// the file, which the store has already put in it.)
+// the file, which the store has already put in it.) The busy timeout is longer than the store's:
+// this thread has nothing else to do than wait for the main connection's write (an import's
+// transaction of thousands of resources), and giving up would fail appends that would succeed.
 const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
+db.pragma('busy_timeout = 60000');
 db.pragma('cache_size = -65536');
 const statements = new Map();
 function statement(table, columns, rows, ignore) {

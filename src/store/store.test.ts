@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { migrationStatus, preparedQuery, redactUrl, type Migration, type QueryRunner } from './index.js';
 import { openTestStore, testDialects } from './testing.js';
@@ -146,6 +147,37 @@ test('SQLite planner statistics are gathered after bulk writes', async () => {
     assert.ok(note, 'the table was analyzed');
     assert.match(note.stat, /^500 /, 'with its row count');
   } finally {
+    await t.dispose();
+  }
+});
+
+// SQLite only: PostgreSQL transactions take row locks as they write and wait for each other.
+test('a SQLite transaction that reads and then writes is not failed by another connection', async () => {
+  const t = await openTestStore('sqlite', migrations);
+  const other = new BetterSqlite3(t.store.location);
+  other.pragma('busy_timeout = 0');
+  try {
+    const db = t.store.tables<NoteTables>();
+    const note = (id: string) => ({ tenant_id: 't1', id, body: Buffer.from('x'), created_at: 1 });
+    let otherWrote: boolean | undefined;
+    await db.transaction().execute(async (tx) => {
+      await tx.selectFrom('note').select('id').execute();
+      // Had the transaction begun deferred, this write would commit and the one below would then
+      // fail with SQLITE_BUSY (its snapshot is stale); begun immediate, this one has to wait.
+      try {
+        other.prepare("insert into note values ('t1', 'other', x'00', 1)").run();
+        otherWrote = true;
+      } catch (error) {
+        assert.equal((error as { code?: string }).code, 'SQLITE_BUSY');
+        otherWrote = false;
+      }
+      await tx.insertInto('note').values(note('mine')).execute();
+    });
+    assert.equal(otherWrote, false);
+    const ids = (await db.selectFrom('note').select('id').execute()).map((r) => r.id);
+    assert.deepEqual(ids, ['mine']);
+  } finally {
+    other.close();
     await t.dispose();
   }
 });
