@@ -118,6 +118,8 @@ export class Ledger {
   private readonly tiles: TileCache;
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
+  /** Wakes a drain waiting for the next append (see `drain`). */
+  private appended: (() => void) | undefined;
   private writes: Promise<unknown> = Promise.resolve();
   /** The newest batch sent and not yet durable: the next one is staged on top of it. */
   private inFlight: StagedPacked | undefined;
@@ -188,6 +190,9 @@ export class Ledger {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, text, resolve, reject });
+      const appended = this.appended;
+      this.appended = undefined;
+      appended?.();
       this.draining ??= this.drain();
     });
   }
@@ -206,13 +211,25 @@ export class Ledger {
 
   private async drain(): Promise<void> {
     // Yield once so that every append made in this turn of the event loop joins the batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    const inFlight: Promise<void>[] = [];
-    while (this.queue.length > 0 || inFlight.length > 0) {
+    await nextTurn();
+    const inFlight = new Set<Promise<void>>();
+    while (this.queue.length > 0 || inFlight.size > 0) {
       const depth = this.writer ? WRITER_DEPTH : 1;
       // After a failure, what the store holds is known only once every batch sent has settled.
-      if (this.queue.length === 0 || inFlight.length >= depth || (this.stale && inFlight.length > 0)) {
-        await inFlight.shift();
+      if (this.stale && inFlight.size > 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      if (inFlight.size >= depth) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      if (this.queue.length === 0) {
+        // A slot is free: the next append is sent while the batch in flight commits, rather than
+        // after it (appenders waiting on one batch would otherwise all resume, and append, at once,
+        // and the two threads would take turns instead of working side by side).
+        const woken = await Promise.race([...inFlight, this.nextAppend()]);
+        if (woken === APPENDED) await nextTurn();
         continue;
       }
       if (this.stale) {
@@ -224,10 +241,16 @@ export class Ledger {
           continue;
         }
       }
-      const batch = this.queue.splice(0, this.batchSize(inFlight.length, depth));
-      inFlight.push(this.commit(batch));
+      const batch = this.queue.splice(0, this.batchSize(inFlight.size, depth));
+      const sent: Promise<void> = this.commit(batch).finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
     }
     this.draining = undefined;
+  }
+
+  /** Resolves with `APPENDED` at the next append. */
+  private nextAppend(): Promise<typeof APPENDED> {
+    return new Promise((resolve) => (this.appended = () => resolve(APPENDED)));
   }
 
   /**
@@ -690,8 +713,10 @@ const SUBJECT_COLUMNS = ['tenant_id', 'subject', 'idx'];
 
 /** Batches a writer thread holds at once: one committing while the next is encoded. */
 const WRITER_DEPTH = 2;
+const APPENDED = Symbol('appended');
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 /** Smallest half a queue is split into: below it, a commit's fsync costs more than overlap saves. */
-const MIN_SPLIT = 128;
+const MIN_SPLIT = 16;
 
 /** A batch on its way to the store. */
 interface Sent {
