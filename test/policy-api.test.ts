@@ -433,5 +433,74 @@ for (const { dialect, skip } of testDialects()) {
         ],
       );
     });
+
+    test('a change the ledger cannot record is not made: the API answers 500 and nothing changes', async () => {
+      tokens.oncall = await loginAs(ts, 'oncall', ['clinician'], 'Hospital A');
+      const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
+      const scope = { reason: '疫情', categories: ['public-health'], regions: ['4201'], endsAt: inAWeek };
+      const ledger = ts.system.ledger as { append: unknown };
+      const failing = async () => {
+        throw new Error('the ledger cannot append (disk full)');
+      };
+      const withoutLedger = async <T>(work: () => Promise<T>): Promise<T> => {
+        ledger.append = failing;
+        try {
+          return await work();
+        } finally {
+          delete ledger.append; // back to Ledger.prototype.append
+        }
+      };
+      const policiesNow = async () =>
+        json<{ active: number; versions: VersionSummary[] }>(await call('privacy', 'GET', '/policies'));
+      const patientUnderEtreat = () =>
+        call('oncall', 'GET', `/fhir/Patient/${patientId}`, undefined, 'ETREAT');
+      const before = await policiesNow();
+      const { files } = json<{ files: Record<string, string> }>(
+        await call('privacy', 'GET', `/policies/${before.active}`),
+      );
+      const proposed = json<VersionSummary>(await call('privacy', 'POST', '/policies', { files }));
+      const declared = await call('regulator', 'POST', '/emergencies', scope);
+      assert.equal(declared.statusCode, 201, declared.body);
+      const emergency = json<{ id: string }>(declared).id;
+      assertDenied(await patientUnderEtreat());
+      const ledgerSize = ts.system.ledger.size;
+
+      await withoutLedger(async () => {
+        assertProblem(await call('privacy', 'POST', '/policies', { files, note: 'unrecorded' }), 500);
+        assertProblem(await call('admin', 'POST', `/policies/${proposed.version}/activate`), 500);
+        assertProblem(
+          await call('oncall', 'POST', '/break-glass', { patient: patientId, reason: TYPED_REASON }),
+          500,
+        );
+        assertProblem(await call('regulator', 'POST', '/emergencies', { ...scope, regions: ['11'] }), 500);
+        assertProblem(await call('regulator', 'POST', `/emergencies/${emergency}/end`), 500);
+      });
+
+      assert.equal(ts.system.ledger.size, ledgerSize, 'nothing reached the ledger');
+      const after = await policiesNow();
+      assert.equal(after.active, before.active, 'the version in force stays in force');
+      assert.deepEqual(
+        after.versions.map((v) => [v.version, v.status]),
+        [[proposed.version, 'proposed'], ...before.versions.map((v) => [v.version, v.status])],
+        'no version stored, none activated',
+      );
+      const grants = json<{ grants: Grant[] }>(await call('privacy', 'GET', '/break-glass')).grants;
+      const oncall = await userId('oncall');
+      assert.ok(!grants.some((g) => g.user === oncall), 'no grant stored');
+      assertDenied(await patientUnderEtreat());
+      const emergencies = json<{ emergencies: { id: string; regions: string[] }[] }>(
+        await call('carer', 'GET', '/emergencies'),
+      ).emergencies;
+      assert.deepEqual(
+        emergencies.map((e) => [e.id, e.regions]),
+        [[emergency, ['4201']]],
+        'the declaration stands, not ended, and none was added',
+      );
+      assert.ok(!ts.logs.text.includes('unconscious-on-arrival'), 'the typed reason is not logged');
+
+      // With the ledger back, the same changes go through and are recorded.
+      assert.equal((await call('regulator', 'POST', `/emergencies/${emergency}/end`)).statusCode, 200);
+      assert.equal((await entries({ action: 'emergency.end' })).length, 2);
+    });
   });
 }

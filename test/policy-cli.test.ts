@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig, openSystem } from '../src/app/index.js';
-import { defaultPolicyFiles } from '../src/policy/index.js';
+import { defaultPolicyFiles, type PolicyAuditNote } from '../src/policy/index.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'custodia.js');
 const ENV = { CUSTODIA_DATABASE_URL: '', CUSTODIA_CONFIG: '', CUSTODIA_NEW_PASSWORD: 'cli-password-0123' };
@@ -51,8 +51,8 @@ async function setUp(cwd: string): Promise<{ grantId: string }> {
     const doctor = await user('doctor', hospital.id, ['clinician']);
     await user('regulator', commission.id, ['regulator']);
     const actor = { userId: doctor.id, orgId: doctor.orgId, roles: doctor.roles };
-    const { grant, audit } = await system.breakGlass.declare(actor, 'patient-1', '患者昏迷，需查过敏史');
-    await system.guard.recordPolicyEvent(audit);
+    const record = (note: PolicyAuditNote) => system.guard.recordPolicyEvent(note);
+    const { grant } = await system.breakGlass.declare(actor, record, 'patient-1', '患者昏迷，需查过敏史');
     return { grantId: grant.id };
   } finally {
     await system.close();

@@ -47,6 +47,7 @@ for (const { dialect, skip } of testDialects()) {
       });
       await glass.declare(
         { userId: 'u-doc', orgId: 'h1', roles: ['clinician'] },
+        async () => {}, // a ledger double: the entries are not under test here
         'p1',
         'unconscious on arrival',
       );

@@ -2,8 +2,9 @@
  * `custodia policy|break-glass|emergency`: the console side of policy versions, break-glass
  * reviews and public-health emergencies. Changes are made as a named user of the directory
  * (`--as`), whose roles the policy module checks exactly as it does for the API, and each change
- * is written to the ledger (through guard) before the command reports it. The ledger entry's
- * request id names the operating-system user who typed the command.
+ * is written to the ledger (through guard) before the policy module commits it: a change the
+ * ledger could not record is not made. The ledger entry's request id names the operating-system
+ * user who typed the command.
  */
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -15,7 +16,7 @@ import {
   REVIEW_OUTCOMES,
   readPackDir,
   type PolicyActor,
-  type PolicyAuditNote,
+  type PolicyRecorder,
   type ReviewOutcome,
 } from '../policy/index.js';
 import type { CommandContext, Runtime } from './runtime.js';
@@ -50,9 +51,11 @@ async function actorFor(ctx: CommandContext, who: string): Promise<PolicyActor> 
   return { userId: user.id, orgId: user.orgId, roles: user.roles };
 }
 
-/** Writes a change's audit note to the ledger (durable before the command reports success). */
-const record = (ctx: CommandContext, note: PolicyAuditNote) =>
-  ctx.guard.recordPolicyEvent(note, { requestId: consoleRequestId() });
+/** Writes a change's audit note to the ledger, durably, before the policy module commits the change. */
+const recorder =
+  (ctx: CommandContext): PolicyRecorder =>
+  (note) =>
+    ctx.guard.recordPolicyEvent(note, { requestId: consoleRequestId() });
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
 
@@ -162,9 +165,8 @@ function addPolicy(program: Command, withCtx: WithCtx, out: Out): void {
       if (Object.keys(files).length === 0)
         throw badRequest(`${dir} holds no .cedar files`, { zh: `${dir} 中没有 .cedar 文件` });
       const v = await withCtx(async (ctx) => {
-        const proposed = await ctx.policies.propose(await actorFor(ctx, o.as), files, o.note.trim());
-        await record(ctx, proposed.audit);
-        return proposed.version;
+        const actor = await actorFor(ctx, o.as);
+        return (await ctx.policies.propose(actor, recorder(ctx), files, o.note.trim())).version;
       });
       out(
         `proposed version ${v.version} (${v.digest}) from ${Object.keys(files).join(', ')} / 已提出版本 ${v.version}`,
@@ -179,9 +181,8 @@ function addPolicy(program: Command, withCtx: WithCtx, out: Out): void {
     .requiredOption('--as <user>', AS_HELP)
     .action(async (text: string, o: { as: string }) => {
       const v = await withCtx(async (ctx) => {
-        const activated = await ctx.policies.activate(await actorFor(ctx, o.as), version(text));
-        await record(ctx, activated.audit);
-        return activated.version;
+        const actor = await actorFor(ctx, o.as);
+        return (await ctx.policies.activate(actor, recorder(ctx), version(text))).version;
       });
       out(`version ${v.version} is in force (${v.digest}) / 版本 ${v.version} 已生效`);
     });
@@ -215,9 +216,8 @@ function addBreakGlass(program: Command, withCtx: WithCtx, out: Out): void {
     .requiredOption('--as <user>', AS_HELP)
     .action(async (id: string, o: { outcome: ReviewOutcome; note: string; as: string }) => {
       const grant = await withCtx(async (ctx) => {
-        const reviewed = await ctx.breakGlass.review(await actorFor(ctx, o.as), id, o.outcome, o.note);
-        await record(ctx, reviewed.audit);
-        return reviewed.grant;
+        const actor = await actorFor(ctx, o.as);
+        return (await ctx.breakGlass.review(actor, recorder(ctx), id, o.outcome, o.note)).grant;
       });
       out(`grant ${grant.id} reviewed: ${o.outcome} by ${grant.review?.by ?? o.as} / 已审查`);
     });
@@ -275,7 +275,7 @@ function addEmergency(program: Command, withCtx: WithCtx, out: Out): void {
           });
         const purposes = list(o.purpose).map((p) => parsePurpose(p, '--purpose'));
         const d = await withCtx(async (ctx) => {
-          const declared = await ctx.emergencies.declare(await actorFor(ctx, o.as), {
+          const declared = await ctx.emergencies.declare(await actorFor(ctx, o.as), recorder(ctx), {
             reason: o.reason,
             purposes,
             categories: list(o.category),
@@ -283,7 +283,6 @@ function addEmergency(program: Command, withCtx: WithCtx, out: Out): void {
             ...(startsAt === undefined ? {} : { startsAt }),
             durationMs,
           });
-          await record(ctx, declared.audit);
           return declared.declaration;
         });
         out(`emergency ${d.id} declared ${iso(d.startsAt)}..${iso(d.endsAt)} / 已宣布应急状态`);
@@ -297,8 +296,7 @@ function addEmergency(program: Command, withCtx: WithCtx, out: Out): void {
     .requiredOption('--as <user>', AS_HELP)
     .action(async (id: string, o: { as: string }) => {
       await withCtx(async (ctx) => {
-        const ended = await ctx.emergencies.end(await actorFor(ctx, o.as), id);
-        await record(ctx, ended.audit);
+        await ctx.emergencies.end(await actorFor(ctx, o.as), recorder(ctx), id);
       });
       out(`emergency ${id} ended / 应急状态已结束`);
     });

@@ -21,7 +21,7 @@ import {
 } from '../core/index.js';
 import type { Role } from '../identity/index.js';
 import type { Store } from '../store/index.js';
-import type { PolicyAuditNote } from './audit.js';
+import { recordedChange, type PolicyAuditNote, type PolicyRecorder } from './audit.js';
 import type { BreakGlassInput } from './model.js';
 import type { PolicyTables } from './tables.js';
 
@@ -101,10 +101,13 @@ export class BreakGlassService {
 
   /**
    * A clinician declares an emergency for a patient: a grant from now for `ttlMs` (default 4 h).
-   * The audit note names the grant and the patient, never the typed reason.
+   * The audit note names the grant and the patient, never the typed reason; it is written to the
+   * ledger (through `record`) before the grant is stored, and returned as recorded. The caller has
+   * made sure the patient exists (guard's lookup).
    */
   async declare(
     actor: BreakGlassActor,
+    record: PolicyRecorder,
     patientKey: string,
     reason: string,
     ttlMs?: number,
@@ -134,37 +137,42 @@ export class BreakGlassService {
       expiresAt: now + (ttlMs === undefined ? this.defaultTtlMs : checkTtl(ttlMs)),
       review: undefined,
     };
-    await this.db
-      .insertInto('policy_break_glass')
-      .values({
-        tenant_id: this.options.tenant,
-        id: grant.id,
-        patient_key: grant.patientKey,
-        user_id: grant.userId,
-        org_id: grant.orgId,
-        reason: grant.reason,
-        declared_at: grant.declaredAt,
-        expires_at: grant.expiresAt,
-        reviewed_at: null,
-        reviewed_by: null,
-        review_outcome: null,
-        review_note: null,
-      })
-      .execute();
-    this.remember(grant);
-    return {
-      grant,
-      audit: {
-        kind: 'break-glass',
-        action: 'break-glass.declare',
-        actor: actor.userId,
-        organization: actor.orgId,
-        decision: 'permit',
-        reason: `grant ${grant.id} until ${new Date(grant.expiresAt).toISOString()}`,
-        patients: [patientKey],
-        time: now,
-      },
+    const audit: PolicyAuditNote = {
+      kind: 'break-glass',
+      action: 'break-glass.declare',
+      actor: actor.userId,
+      organization: actor.orgId,
+      decision: 'permit',
+      reason: `grant ${grant.id} until ${new Date(grant.expiresAt).toISOString()}`,
+      patients: [patientKey],
+      time: now,
     };
+    await recordedChange(
+      record,
+      audit,
+      () =>
+        this.db
+          .insertInto('policy_break_glass')
+          .values({
+            tenant_id: this.options.tenant,
+            id: grant.id,
+            patient_key: grant.patientKey,
+            user_id: grant.userId,
+            org_id: grant.orgId,
+            reason: grant.reason,
+            declared_at: grant.declaredAt,
+            expires_at: grant.expiresAt,
+            reviewed_at: null,
+            reviewed_by: null,
+            review_outcome: null,
+            review_note: null,
+          })
+          .execute(),
+      this.clock,
+    );
+    // In force only once stored: reads decide from this memory.
+    this.remember(grant);
+    return { grant, audit };
   }
 
   /** The user's grant for the patient, as the decision point takes it (from memory). */
@@ -201,9 +209,13 @@ export class BreakGlassService {
     return grantOf(row);
   }
 
-  /** A privacy officer closes the review of a grant (once). */
+  /**
+   * A privacy officer closes the review of a grant (once). Written to the ledger (through
+   * `record`) before it is stored; the audit note returned is the one recorded.
+   */
   async review(
     actor: BreakGlassActor,
+    record: PolicyRecorder,
     id: string,
     outcome: ReviewOutcome,
     note: string,
@@ -219,35 +231,46 @@ export class BreakGlassService {
         zh: `审查结论须为 ${REVIEW_OUTCOMES.join('、')} 之一`,
       });
     const grant = await this.get(id);
+    // Refused before anything is recorded; a review committed meanwhile is caught by the update.
+    if (grant.review !== undefined) throw alreadyReviewed(id);
     const now = this.clock.now();
-    const done = await this.db
-      .updateTable('policy_break_glass')
-      .set({ reviewed_at: now, reviewed_by: actor.userId, review_outcome: outcome, review_note: note.trim() })
-      .where('tenant_id', '=', this.options.tenant)
-      .where('id', '=', id)
-      .where('reviewed_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(done.numUpdatedRows) !== 1)
-      throw conflict(`break-glass grant ${id} was already reviewed`, { zh: `破窗授权 ${id} 已审查过` });
+    const audit: PolicyAuditNote = {
+      kind: 'break-glass',
+      action: 'break-glass.review',
+      actor: actor.userId,
+      organization: actor.orgId,
+      decision: 'permit',
+      reason: `grant ${id} reviewed: ${outcome}`,
+      patients: [grant.patientKey],
+      time: now,
+    };
+    await recordedChange(
+      record,
+      audit,
+      async () => {
+        const done = await this.db
+          .updateTable('policy_break_glass')
+          .set({
+            reviewed_at: now,
+            reviewed_by: actor.userId,
+            review_outcome: outcome,
+            review_note: note.trim(),
+          })
+          .where('tenant_id', '=', this.options.tenant)
+          .where('id', '=', id)
+          .where('reviewed_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(done.numUpdatedRows) !== 1) throw alreadyReviewed(id);
+      },
+      this.clock,
+    );
     const reviewed: BreakGlassGrant = {
       ...grant,
       review: { at: now, by: actor.userId, outcome, note: note.trim() },
     };
     const key = `${grant.userId}\u0000${grant.patientKey}`;
     if (this.latest.get(key)?.id === id) this.latest.set(key, reviewed);
-    return {
-      grant: reviewed,
-      audit: {
-        kind: 'break-glass',
-        action: 'break-glass.review',
-        actor: actor.userId,
-        organization: actor.orgId,
-        decision: 'permit',
-        reason: `grant ${id} reviewed: ${outcome}`,
-        patients: [grant.patientKey],
-        time: now,
-      },
-    };
+    return { grant: reviewed, audit };
   }
 
   private remember(grant: BreakGlassGrant): void {
@@ -256,6 +279,9 @@ export class BreakGlassService {
     if (known === undefined || known.expiresAt <= grant.expiresAt) this.latest.set(key, grant);
   }
 }
+
+const alreadyReviewed = (id: string) =>
+  conflict(`break-glass grant ${id} was already reviewed`, { zh: `破窗授权 ${id} 已审查过` });
 
 function checkTtl(ttlMs: number): number {
   if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_BREAK_GLASS_TTL_MS)

@@ -20,7 +20,7 @@ import {
 import { DATA_CATEGORIES, isPurpose, PURPOSES, type DataCategory, type Purpose } from '../classify/index.js';
 import type { Role } from '../identity/index.js';
 import type { Store } from '../store/index.js';
-import type { PolicyAuditNote } from './audit.js';
+import { recordedChange, type PolicyAuditNote, type PolicyRecorder } from './audit.js';
 import type { EmergencyInput } from './model.js';
 import { fromJson, toJson, type PolicyTables } from './tables.js';
 
@@ -93,8 +93,13 @@ export class EmergencyService {
     this.declarations = rows.map(declarationOf);
   }
 
+  /**
+   * A regulator declares an emergency. Written to the ledger (through `record`) before it is
+   * stored; the audit note returned is the one recorded.
+   */
   async declare(
     actor: EmergencyActor,
+    record: PolicyRecorder,
     scope: EmergencyScope,
   ): Promise<{ declaration: EmergencyDeclaration; audit: PolicyAuditNote }> {
     mayDeclare(actor);
@@ -106,58 +111,73 @@ export class EmergencyService {
       declaredBy: actor.userId,
       orgId: actor.orgId,
     };
-    await this.db
-      .insertInto('policy_emergency')
-      .values({
-        tenant_id: this.tenant,
-        id: full.id,
-        declared_by: full.declaredBy,
-        org_id: full.orgId,
-        reason: full.reason,
-        purposes: toJson(full.purposes),
-        categories: toJson(full.categories),
-        regions: toJson(full.regions),
-        starts_at: full.startsAt,
-        ends_at: full.endsAt,
-        ended_at: null,
-        ended_by: null,
-      })
-      .execute();
+    const audit = note(
+      'emergency.declare',
+      actor,
+      `emergency ${full.id} ${new Date(full.startsAt).toISOString()}..${new Date(full.endsAt).toISOString()} regions ${full.regions.join(',')}`,
+      now,
+    );
+    await recordedChange(
+      record,
+      audit,
+      () =>
+        this.db
+          .insertInto('policy_emergency')
+          .values({
+            tenant_id: this.tenant,
+            id: full.id,
+            declared_by: full.declaredBy,
+            org_id: full.orgId,
+            reason: full.reason,
+            purposes: toJson(full.purposes),
+            categories: toJson(full.categories),
+            regions: toJson(full.regions),
+            starts_at: full.startsAt,
+            ends_at: full.endsAt,
+            ended_at: null,
+            ended_by: null,
+          })
+          .execute(),
+      this.clock,
+    );
+    // In force only once stored.
     this.declarations.push(full);
-    return {
-      declaration: full,
-      audit: note(
-        'emergency.declare',
-        actor,
-        `emergency ${full.id} ${new Date(full.startsAt).toISOString()}..${new Date(full.endsAt).toISOString()} regions ${full.regions.join(',')}`,
-        now,
-      ),
-    };
+    return { declaration: full, audit };
   }
 
-  /** Ends a declaration before its time. */
-  async end(actor: EmergencyActor, id: string): Promise<{ audit: PolicyAuditNote }> {
+  /**
+   * Ends a declaration before its time. Written to the ledger (through `record`) before it is
+   * stored; an unknown or already ended declaration is refused before anything is recorded.
+   */
+  async end(actor: EmergencyActor, record: PolicyRecorder, id: string): Promise<{ audit: PolicyAuditNote }> {
     mayDeclare(actor);
-    const now = this.clock.now();
-    const done = await this.db
-      .updateTable('policy_emergency')
-      .set({ ended_at: now, ended_by: actor.userId })
+    const row = await this.db
+      .selectFrom('policy_emergency')
+      .select('ended_at')
       .where('tenant_id', '=', this.tenant)
       .where('id', '=', id)
-      .where('ended_at', 'is', null)
       .executeTakeFirst();
-    if (Number(done.numUpdatedRows) !== 1) {
-      const exists = await this.db
-        .selectFrom('policy_emergency')
-        .select('id')
-        .where('tenant_id', '=', this.tenant)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (!exists) throw notFound(`emergency ${id} does not exist`, { zh: `紧急状态 ${id} 不存在` });
-      throw conflict(`emergency ${id} has already ended`, { zh: `紧急状态 ${id} 已经结束` });
-    }
+    if (!row) throw notFound(`emergency ${id} does not exist`, { zh: `紧急状态 ${id} 不存在` });
+    if (row.ended_at !== null) throw alreadyEnded(id);
+    const now = this.clock.now();
+    const audit = note('emergency.end', actor, `emergency ${id} ended`, now);
+    await recordedChange(
+      record,
+      audit,
+      async () => {
+        const done = await this.db
+          .updateTable('policy_emergency')
+          .set({ ended_at: now, ended_by: actor.userId })
+          .where('tenant_id', '=', this.tenant)
+          .where('id', '=', id)
+          .where('ended_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(done.numUpdatedRows) !== 1) throw alreadyEnded(id);
+      },
+      this.clock,
+    );
     this.declarations = this.declarations.filter((d) => d.id !== id);
-    return { audit: note('emergency.end', actor, `emergency ${id} ended`, now) };
+    return { audit };
   }
 
   /** Declarations in force at `time`. */
@@ -182,6 +202,9 @@ export class EmergencyService {
     return undefined;
   }
 }
+
+const alreadyEnded = (id: string) =>
+  conflict(`emergency ${id} has already ended`, { zh: `紧急状态 ${id} 已经结束` });
 
 function mayDeclare(actor: EmergencyActor): void {
   if (!actor.roles.some((r) => EMERGENCY_DECLARERS.includes(r)))

@@ -4,6 +4,7 @@ import { CustodiaError, ManualClock, type TenantId } from '../core/index.js';
 import { getScheme } from '../classify/index.js';
 import { openTestStore, testDialects, type TestStore } from '../store/testing.js';
 import { BreakGlassService } from './break-glass.js';
+import type { PolicyAuditNote, PolicyRecorder } from './audit.js';
 import { EmergencyService } from './emergency.js';
 import { defaultPolicyFiles } from './pack.js';
 import { PolicyService } from './service.js';
@@ -19,6 +20,20 @@ const HOUR = 3_600_000;
 
 const LOCKDOWN = `@id("lockdown") @reason("lockdown") @en("Grade-2 data is locked down.") @zh("二级数据已锁定。")
 forbid (principal, action in Custodia::Action::"use", resource) when { resource.accessScope == "small" };`;
+
+/** A ledger double: the notes recorded, in order. */
+const ledger = () => {
+  const notes: PolicyAuditNote[] = [];
+  const record: PolicyRecorder = async (note) => {
+    notes.push(note);
+  };
+  return { notes, record, actions: () => notes.map((n) => n.action) };
+};
+/** The recorder of a ledger that cannot append. */
+const brokenLedger: PolicyRecorder = async () => {
+  throw new Error('ledger unavailable');
+};
+const { record } = ledger();
 
 const rejects = async (work: Promise<unknown>, status: number, pattern?: RegExp) =>
   assert.rejects(work, (e: unknown) => {
@@ -62,7 +77,7 @@ for (const { dialect, skip } of testDialects()) {
       const service = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
       assert.equal(service.pdp.decide(treat).permit, true);
       await rejects(
-        service.propose(officer, {
+        service.propose(officer, record, {
           ...defaultPolicyFiles(),
           'bad.cedar': '@id("bad") forbid (principal, action, resource) when { principal.shoeSize > 40 };',
         }),
@@ -70,7 +85,7 @@ for (const { dialect, skip } of testDialects()) {
         /bad\.cedar bad: .*shoeSize/,
       );
       await rejects(
-        service.propose(officer, { 'x.cedar': 'permit (principal, action, resource' }),
+        service.propose(officer, record, { 'x.cedar': 'permit (principal, action, resource' }),
         400,
         /x\.cedar/,
       );
@@ -85,6 +100,7 @@ for (const { dialect, skip } of testDialects()) {
       clock.advance(60_000);
       const proposed = await service.propose(
         officer,
+        record,
         { ...defaultPolicyFiles(), 'lockdown.cedar': LOCKDOWN },
         'incident 42',
       );
@@ -93,7 +109,7 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(proposed.audit.action, 'policy.propose');
       assert.equal(service.pdp.decide(treat).permit, true, 'a proposal is not in force');
       clock.advance(60_000);
-      const activated = await service.activate(officer, 2);
+      const activated = await service.activate(officer, record, 2);
       assert.equal(activated.audit.action, 'policy.activate');
       assert.match(activated.audit.reason, new RegExp(`^version 2 ${proposed.version.digest}$`));
       const denied = service.pdp.decide(treat);
@@ -121,21 +137,67 @@ for (const { dialect, skip } of testDialects()) {
 
     it('lets only privacy officers and administrators change policies, and only proposed versions activate', async () => {
       const service = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
-      await rejects(service.propose(clinician, defaultPolicyFiles()), 403);
-      await rejects(service.activate(clinician, 2), 403);
-      await rejects(service.activate(officer, 1), 409);
-      await rejects(service.activate(officer, 99), 404);
+      await rejects(service.propose(clinician, record, defaultPolicyFiles()), 403);
+      await rejects(service.activate(clinician, record, 2), 403);
+      await rejects(service.activate(officer, record, 1), 409);
+      await rejects(service.activate(officer, record, 99), 404);
       const other = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
       const back = await service.propose(
         { ...officer, roles: ['admin'] },
+        record,
         defaultPolicyFiles(),
         'lift lockdown',
       );
-      await service.activate(officer, back.version.version);
+      await service.activate(officer, record, back.version.version);
       assert.equal(service.pdp.decide(treat).permit, true);
       assert.equal(await other.refresh(), true);
       assert.equal(other.pdp.decide(treat).permit, true);
       assert.equal(await other.refresh(), false);
+    });
+
+    it('records a change before committing it: no entry, no change; a commit that fails is recorded as failed', async () => {
+      const service = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
+      const inForce = service.pdp.version;
+      const stored = await service.list();
+      const changes = await service.history();
+      await assert.rejects(
+        service.propose(officer, brokenLedger, defaultPolicyFiles()),
+        /ledger unavailable/,
+      );
+      assert.deepEqual(await service.list(), stored, 'a proposal the ledger could not record is not stored');
+      assert.deepEqual(await service.history(), changes);
+
+      const l = ledger();
+      const proposed = await service.propose(officer, l.record, defaultPolicyFiles(), 'recorded first');
+      const next = proposed.version.version;
+      assert.equal(next, inForce + 1);
+      assert.deepEqual(l.notes, [proposed.audit], 'the entry names the version it took');
+      assert.match(proposed.audit.reason, new RegExp(`^version ${next} sha256:`));
+
+      await assert.rejects(service.activate(officer, brokenLedger, next), /ledger unavailable/);
+      assert.equal(service.pdp.version, inForce, 'still the version in force');
+      assert.equal(
+        (await service.get(next)).status,
+        'proposed',
+        'an activation the ledger could not record is not made',
+      );
+
+      // Another process activates the version between this one's ledger entry and its commit.
+      const other = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
+      const raced = ledger();
+      const racing: PolicyRecorder = async (note) => {
+        await raced.record(note);
+        if (note.action === 'policy.activate') await other.activate(officer, record, next);
+      };
+      await rejects(service.activate(officer, racing, next), 409);
+      assert.deepEqual(raced.actions(), ['policy.activate', 'policy.activate.failed']);
+      assert.match(
+        raced.notes[1]!.reason,
+        new RegExp(`^not committed \\(conflict\\): version ${next} sha256:`),
+      );
+      assert.equal(service.pdp.version, inForce, 'this process did not switch on a failed activation');
+      assert.equal(await service.refresh(), true, 'the other process’s activation stands');
+      assert.equal(service.pdp.version, next);
     });
   });
 
@@ -163,7 +225,7 @@ for (const { dialect, skip } of testDialects()) {
         }),
       });
       assert.equal(policies.pdp.decide(request()).permit, false);
-      const { grant, audit } = await glass.declare(clinician, 'p7', '患者昏迷，需查看过敏史');
+      const { grant, audit } = await glass.declare(clinician, record, 'p7', '患者昏迷，需查看过敏史');
       assert.equal(grant.expiresAt - grant.declaredAt, 4 * HOUR);
       assert.equal(audit.kind, 'break-glass');
       assert.deepEqual(audit.patients, ['p7']);
@@ -192,6 +254,7 @@ for (const { dialect, skip } of testDialects()) {
       });
       const { grant } = await glass.declare(
         { ...clinician, roles: ['nurse'] },
+        record,
         'p9',
         'cardiac arrest in ward 3',
       );
@@ -199,23 +262,23 @@ for (const { dialect, skip } of testDialects()) {
       const queue = await glass.unreviewed();
       assert.ok(queue.length >= 2);
       assert.ok(queue.some((g) => g.id === grant.id));
-      await rejects(glass.review(clinician, grant.id, 'justified', 'ok'), 403);
-      const reviewed = await glass.review(officer, grant.id, 'justified', 'confirmed with ward');
+      await rejects(glass.review(clinician, record, grant.id, 'justified', 'ok'), 403);
+      const reviewed = await glass.review(officer, record, grant.id, 'justified', 'confirmed with ward');
       assert.equal(reviewed.grant.review?.outcome, 'justified');
       assert.equal(reviewed.audit.action, 'break-glass.review');
       assert.ok(!(await glass.unreviewed()).some((g) => g.id === grant.id));
-      await rejects(glass.review(officer, grant.id, 'unjustified', 'again'), 409);
-      await rejects(glass.review(officer, 'no-such-grant', 'justified', ''), 404);
+      await rejects(glass.review(officer, record, grant.id, 'unjustified', 'again'), 409);
+      await rejects(glass.review(officer, record, 'no-such-grant', 'justified', ''), 404);
     });
 
     it('refuses break-glass to non-clinicians, without a reason, or beyond 24 h', async () => {
       const glass = await BreakGlassService.open({ store: t.store, tenant: TENANT, clock });
       await rejects(
-        glass.declare({ ...clinician, roles: ['researcher'] }, 'p1', 'curious about this case'),
+        glass.declare({ ...clinician, roles: ['researcher'] }, record, 'p1', 'curious about this case'),
         403,
       );
-      await rejects(glass.declare(clinician, 'p1', ' ok '), 400);
-      await rejects(glass.declare(clinician, 'p1', 'unconscious patient', 25 * HOUR), 400);
+      await rejects(glass.declare(clinician, record, 'p1', ' ok '), 400);
+      await rejects(glass.declare(clinician, record, 'p1', 'unconscious patient', 25 * HOUR), 400);
       await assert.rejects(
         BreakGlassService.open({ store: t.store, tenant: TENANT, clock, defaultTtlMs: 0 }),
       );
@@ -224,7 +287,7 @@ for (const { dialect, skip } of testDialects()) {
     it('scopes a declared emergency by purpose, category, region and time, and ends it', async () => {
       const emergencies = await EmergencyService.open({ store: t.store, tenant: TENANT, clock });
       await rejects(
-        emergencies.declare(clinician, {
+        emergencies.declare(clinician, record, {
           reason: 'x',
           categories: ['public-health'],
           regions: ['42'],
@@ -233,7 +296,7 @@ for (const { dialect, skip } of testDialects()) {
         403,
       );
       await rejects(
-        emergencies.declare(regulator, {
+        emergencies.declare(regulator, record, {
           reason: 'outbreak',
           categories: ['gossip'],
           regions: ['42'],
@@ -242,7 +305,7 @@ for (const { dialect, skip } of testDialects()) {
         400,
       );
       await rejects(
-        emergencies.declare(regulator, {
+        emergencies.declare(regulator, record, {
           reason: 'outbreak',
           categories: ['health-status'],
           regions: ['Hubei'],
@@ -251,7 +314,7 @@ for (const { dialect, skip } of testDialects()) {
         400,
       );
       const now = clock.now();
-      const { declaration, audit } = await emergencies.declare(regulator, {
+      const { declaration, audit } = await emergencies.declare(regulator, record, {
         reason: '不明原因肺炎聚集性疫情',
         categories: ['health-status', 'public-health'],
         regions: ['4201'],
@@ -275,12 +338,90 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(emergencies.covering({ ...use, time: now + 15 * 24 * HOUR }), undefined, 'after its end');
       const other = await EmergencyService.open({ store: t.store, tenant: TENANT, clock });
       assert.equal(other.active().length, 1);
-      await emergencies.end(regulator, declaration.id);
+      await emergencies.end(regulator, record, declaration.id);
       assert.equal(emergencies.covering(use), undefined);
-      await rejects(emergencies.end(regulator, declaration.id), 409);
-      await rejects(emergencies.end(regulator, 'nope'), 404);
+      await rejects(emergencies.end(regulator, record, declaration.id), 409);
+      await rejects(emergencies.end(regulator, record, 'nope'), 404);
       await other.refresh();
       assert.equal(other.active().length, 0);
+    });
+
+    it('records grants, reviews and emergencies before committing them; what the ledger refused is not in force', async () => {
+      const glass = await BreakGlassService.open({ store: t.store, tenant: TENANT, clock });
+      await assert.rejects(
+        glass.declare(clinician, brokenLedger, 'p20', 'unconscious on arrival'),
+        /ledger unavailable/,
+      );
+      assert.deepEqual(glass.stateFor(clinician.userId, 'p20'), { state: 'none' });
+      assert.ok(!(await glass.unreviewed(1000)).some((g) => g.patientKey === 'p20'), 'nothing stored');
+
+      const l = ledger();
+      const { grant, audit } = await glass.declare(clinician, l.record, 'p20', 'unconscious on arrival');
+      assert.deepEqual(l.notes, [audit]);
+      assert.match(audit.reason, new RegExp(`^grant ${grant.id} until `), 'the entry names the grant’s id');
+      assert.equal(glass.stateFor(clinician.userId, 'p20').state, 'active');
+
+      await assert.rejects(
+        glass.review(officer, brokenLedger, grant.id, 'justified', 'ok'),
+        /ledger unavailable/,
+      );
+      assert.equal(
+        (await glass.get(grant.id)).review,
+        undefined,
+        'a review the ledger could not record is not made',
+      );
+
+      // Another privacy officer's review commits between this one's ledger entry and its commit;
+      // the entry saying this one failed cannot be written either: the caller still hears the 409.
+      const other = await BreakGlassService.open({ store: t.store, tenant: TENANT, clock });
+      const raced = ledger();
+      const racing: PolicyRecorder = async (note) => {
+        await raced.record(note);
+        if (note.action === 'break-glass.review')
+          await other.review(officer, record, grant.id, 'unjustified', 'first');
+        else throw new Error('ledger unavailable');
+      };
+      await rejects(glass.review(officer, racing, grant.id, 'justified', 'second'), 409);
+      assert.deepEqual(raced.actions(), ['break-glass.review', 'break-glass.review.failed']);
+      assert.equal((await glass.get(grant.id)).review?.outcome, 'unjustified', 'the committed review stands');
+
+      const emergencies = await EmergencyService.open({ store: t.store, tenant: TENANT, clock });
+      const scope = {
+        reason: 'outbreak',
+        categories: ['public-health'],
+        regions: ['4201'],
+        durationMs: HOUR,
+      };
+      const activeBefore = emergencies.active().length;
+      await assert.rejects(emergencies.declare(regulator, brokenLedger, scope), /ledger unavailable/);
+      assert.equal(emergencies.active().length, activeBefore);
+      const reopened = await EmergencyService.open({ store: t.store, tenant: TENANT, clock });
+      assert.equal(reopened.active().length, activeBefore, 'nothing stored');
+
+      const e = ledger();
+      const { declaration } = await emergencies.declare(regulator, e.record, scope);
+      assert.match(e.notes[0]!.reason, new RegExp(`^emergency ${declaration.id} `));
+      await assert.rejects(emergencies.end(regulator, brokenLedger, declaration.id), /ledger unavailable/);
+      assert.ok(
+        emergencies.active().some((d) => d.id === declaration.id),
+        'still in force',
+      );
+      const later = await EmergencyService.open({ store: t.store, tenant: TENANT, clock });
+      assert.ok(
+        later.active().some((d) => d.id === declaration.id),
+        'still in force for every process',
+      );
+
+      const ending = ledger();
+      const endRacing: PolicyRecorder = async (note) => {
+        await ending.record(note);
+        if (note.action === 'emergency.end') await later.end(regulator, record, declaration.id);
+      };
+      await rejects(emergencies.end(regulator, endRacing, declaration.id), 409);
+      assert.deepEqual(ending.actions(), ['emergency.end', 'emergency.end.failed']);
+      await rejects(emergencies.end(regulator, e.record, declaration.id), 409);
+      await rejects(emergencies.end(regulator, e.record, 'nope'), 404);
+      assert.deepEqual(e.actions(), ['emergency.declare'], 'a 404 or a 409 found beforehand is not recorded');
     });
   });
 }

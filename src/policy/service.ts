@@ -2,7 +2,8 @@
  * Policy versions: a pack is proposed (validated against the schema, stored as the next version),
  * then activated (validated again, put in force in the decision point, the previous version
  * superseded). A pack that fails validation is rejected with Cedar's messages and nothing changes:
- * the version in force stays in force. Each change returns what the ledger must record.
+ * the version in force stays in force. Each change is written to the ledger (through the recorder
+ * the caller hands it) before it is committed: see `recordedChange`.
  */
 import type { Kysely } from 'kysely';
 import {
@@ -17,7 +18,7 @@ import {
 import type { GradingScheme } from '../classify/index.js';
 import type { Role } from '../identity/index.js';
 import type { Store } from '../store/index.js';
-import type { PolicyAuditNote } from './audit.js';
+import { recordedChange, type PolicyAuditNote, type PolicyRecorder } from './audit.js';
 import {
   compilePack,
   custodiaSchema,
@@ -143,47 +144,57 @@ export class PolicyService {
 
   /**
    * Stores a pack as the next version, not yet in force. Rejected (400, Cedar's messages) when it
-   * does not parse or validate against the schema.
+   * does not parse or validate against the schema. The ledger entry (through `record`) comes
+   * first; the audit note returned is the one recorded.
    */
   async propose(
     actor: PolicyActor,
+    record: PolicyRecorder,
     files: PolicyFiles,
     note = '',
   ): Promise<{ version: PolicyVersionSummary; audit: PolicyAuditNote }> {
     mayAuthor(actor);
     const pack = compileOrReject(files);
     const now = this.clock.now();
-    const version = await this.db.transaction().execute(async (trx) => {
-      const last = await trx
-        .selectFrom('policy_version')
-        .select((eb) => eb.fn.max('version').as('max'))
-        .where('tenant_id', '=', this.tenant)
-        .executeTakeFirst();
-      const next = Number(last?.max ?? 0) + 1;
-      await trx
-        .insertInto('policy_version')
-        .values({
-          tenant_id: this.tenant,
-          version: next,
-          status: 'proposed',
-          files: toJson(files),
-          digest: pack.digest,
-          note,
-          proposed_at: now,
-          proposed_by: actor.userId,
-          activated_at: null,
-          activated_by: null,
-        })
-        .execute();
-      await insertChange(trx, this.tenant, {
-        version: next,
-        action: 'propose',
-        at: now,
-        by: actor.userId,
-        digest: pack.digest,
-      });
-      return next;
-    });
+    // The number is chosen before the ledger entry names it; a proposal committed in between
+    // takes it first, and this one then fails (recorded as failed) instead of taking another.
+    const version = (await lastVersion(this.db, this.tenant)) + 1;
+    const audit = auditNote('policy.propose', actor.userId, actor.orgId, version, pack.digest, now);
+    await recordedChange(
+      record,
+      audit,
+      () =>
+        this.db.transaction().execute(async (trx) => {
+          if ((await lastVersion(trx, this.tenant)) + 1 !== version)
+            throw conflict(`policy version ${version} was proposed by someone else meanwhile`, {
+              zh: `策略版本 ${version} 已被他人同时提出`,
+              hint: 'list the versions and propose again',
+            });
+          await trx
+            .insertInto('policy_version')
+            .values({
+              tenant_id: this.tenant,
+              version,
+              status: 'proposed',
+              files: toJson(files),
+              digest: pack.digest,
+              note,
+              proposed_at: now,
+              proposed_by: actor.userId,
+              activated_at: null,
+              activated_by: null,
+            })
+            .execute();
+          await insertChange(trx, this.tenant, {
+            version,
+            action: 'propose',
+            at: now,
+            by: actor.userId,
+            digest: pack.digest,
+          });
+        }),
+      this.clock,
+    );
     return {
       version: {
         version,
@@ -195,16 +206,18 @@ export class PolicyService {
         activatedAt: undefined,
         activatedBy: undefined,
       },
-      audit: auditNote('policy.propose', actor.userId, actor.orgId, version, pack.digest, now),
+      audit,
     };
   }
 
   /**
    * Puts a proposed version in force: validated again (the schema may have changed since), then the
    * previous version is superseded and the decision point switches (its cache emptied) at once.
+   * The ledger entry (through `record`) comes before the commit.
    */
   async activate(
     actor: PolicyActor,
+    record: PolicyRecorder,
     version: number,
   ): Promise<{ version: PolicyVersionSummary; audit: PolicyAuditNote }> {
     mayAuthor(actor);
@@ -226,37 +239,45 @@ export class PolicyService {
       });
     const pack = compileOrReject(fromJson<PolicyFiles>(row.files));
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('policy_version')
-        .set({ status: 'superseded' })
-        .where('tenant_id', '=', this.tenant)
-        .where('status', '=', 'active')
-        .execute();
-      const done = await trx
-        .updateTable('policy_version')
-        .set({ status: 'active', activated_at: now, activated_by: actor.userId })
-        .where('tenant_id', '=', this.tenant)
-        .where('version', '=', version)
-        .where('status', '=', 'proposed')
-        .executeTakeFirst();
-      if (Number(done.numUpdatedRows) !== 1)
-        throw conflict(`policy version ${version} changed while it was being activated`, {
-          zh: `策略版本 ${version} 在启用过程中被修改`,
-          hint: 'list the versions and try again',
-        });
-      await insertChange(trx, this.tenant, {
-        version,
-        action: 'activate',
-        at: now,
-        by: actor.userId,
-        digest: pack.digest,
-      });
-    });
+    const audit = auditNote('policy.activate', actor.userId, actor.orgId, version, pack.digest, now);
+    await recordedChange(
+      record,
+      audit,
+      () =>
+        this.db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('policy_version')
+            .set({ status: 'superseded' })
+            .where('tenant_id', '=', this.tenant)
+            .where('status', '=', 'active')
+            .execute();
+          const done = await trx
+            .updateTable('policy_version')
+            .set({ status: 'active', activated_at: now, activated_by: actor.userId })
+            .where('tenant_id', '=', this.tenant)
+            .where('version', '=', version)
+            .where('status', '=', 'proposed')
+            .executeTakeFirst();
+          if (Number(done.numUpdatedRows) !== 1)
+            throw conflict(`policy version ${version} changed while it was being activated`, {
+              zh: `策略版本 ${version} 在启用过程中被修改`,
+              hint: 'list the versions and try again',
+            });
+          await insertChange(trx, this.tenant, {
+            version,
+            action: 'activate',
+            at: now,
+            by: actor.userId,
+            digest: pack.digest,
+          });
+        }),
+      this.clock,
+    );
+    // In force here only once committed: a failed activation leaves the version in force as it was.
     this.pdp.use(pack, version);
     return {
       version: { ...summaryOf(row), status: 'active', activatedAt: now, activatedBy: actor.userId },
-      audit: auditNote('policy.activate', actor.userId, actor.orgId, version, pack.digest, now),
+      audit,
     };
   }
 
@@ -330,6 +351,16 @@ const summaryOf = (r: VersionRow): PolicyVersionSummary => ({
   activatedAt: r.activated_at ?? undefined,
   activatedBy: r.activated_by ?? undefined,
 });
+
+/** The highest version number stored (0 when none). */
+async function lastVersion(db: Kysely<PolicyTables>, tenant: string): Promise<number> {
+  const last = await db
+    .selectFrom('policy_version')
+    .select((eb) => eb.fn.max('version').as('max'))
+    .where('tenant_id', '=', tenant)
+    .executeTakeFirst();
+  return Number(last?.max ?? 0);
+}
 
 async function insertChange(
   db: Kysely<PolicyTables>,

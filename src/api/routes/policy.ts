@@ -4,10 +4,11 @@
  * clinician declares break-glass for one patient and a privacy officer reviews it afterwards; a
  * regulator declares and ends emergencies.
  *
- * The policy module decides who may do what and returns an audit note with each change: every
- * route writes that note to the ledger (through guard) before it answers, so nothing changes
- * unrecorded. The reason a clinician types stays in the policy tables: the note carries ids only,
- * and request bodies are never logged.
+ * The policy module decides who may do what, and each change it makes is written to the ledger
+ * (through guard, by the recorder a route hands it) before the change is committed: a change the
+ * ledger could not record is not made, and the client gets the error (see `recordedChange` in
+ * src/policy/audit.ts). The reason a clinician types stays in the policy tables: the ledger entry
+ * carries ids only, and request bodies are never logged.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, systemClock, type Clock } from '../../core/index.js';
@@ -26,7 +27,7 @@ import {
   type BreakGlassService,
   type EmergencyDeclaration,
   type EmergencyService,
-  type PolicyAuditNote,
+  type PolicyRecorder,
   type PolicyService,
   type PolicyVersionSummary,
   type ReviewOutcome,
@@ -38,7 +39,7 @@ export interface PolicyRouteDeps {
   policies: PolicyService;
   breakGlass: BreakGlassService;
   emergencies: EmergencyService;
-  /** Writes the policy module's audit notes to the ledger. */
+  /** Writes the policy module's audit notes to the ledger, before each change is committed. */
   guard: Guard;
   clock?: Clock;
 }
@@ -121,13 +122,13 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
   const principal = (request: FastifyRequest): Principal => request.principal!;
 
   /**
-   * How a change's audit note reaches the ledger (durably, before the route answers). Made before
-   * the change, so a malformed purpose header is refused before anything changes, not after.
+   * How a change's audit note reaches the ledger: durably, before the policy module commits the
+   * change. Made first, so a malformed purpose header is refused before anything is recorded.
    */
-  const recorder = (request: FastifyRequest) => {
+  const recorder = (request: FastifyRequest): PolicyRecorder => {
     const { purpose } = access(request);
     const ids = { requestId: request.id, ...(purpose === undefined ? {} : { purpose }) };
-    return (note: PolicyAuditNote) => guard.recordPolicyEvent(note, ids);
+    return (note) => guard.recordPolicyEvent(note, ids);
   };
 
   // ---- policy versions -------------------------------------------------------------------------
@@ -218,8 +219,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
           zh: `策略文件“${badName}”的名称须形如 access.cedar`,
           hint: 'letters, digits, . _ - and the extension .cedar',
         });
-      const proposed = await policies.propose(principal(request), files, note?.trim() ?? '');
-      await record(proposed.audit);
+      const proposed = await policies.propose(principal(request), record, files, note?.trim() ?? '');
       return reply
         .status(201)
         .header('location', `/policies/${proposed.version.version}`)
@@ -240,8 +240,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
     },
     async (request) => {
       const record = recorder(request);
-      const activated = await policies.activate(principal(request), request.params.version);
-      await record(activated.audit);
+      const activated = await policies.activate(principal(request), record, request.params.version);
       return versionView(activated.version);
     },
   );
@@ -278,8 +277,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
       const { patient, reason, minutes } = request.body;
       const record = recorder(request);
       const ttlMs = minutes === undefined ? undefined : Math.max(1, Math.round(minutes * 60_000));
-      const { grant, audit } = await breakGlass.declare(principal(request), patient, reason, ttlMs);
-      await record(audit);
+      const { grant } = await breakGlass.declare(principal(request), record, patient, reason, ttlMs);
       return reply.status(201).header('location', `/break-glass/${grant.id}`).send(grantView(grant, now()));
     },
   );
@@ -351,8 +349,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
     async (request) => {
       const { outcome, note } = request.body;
       const record = recorder(request);
-      const reviewed = await breakGlass.review(principal(request), request.params.id, outcome, note);
-      await record(reviewed.audit);
+      const reviewed = await breakGlass.review(principal(request), record, request.params.id, outcome, note);
       return grantView(reviewed.grant, now());
     },
   );
@@ -419,7 +416,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
           path: 'body/endsAt',
           zh: 'endsAt 须晚于 startsAt 和当前时间',
         });
-      const { declaration, audit } = await emergencies.declare(principal(request), {
+      const { declaration } = await emergencies.declare(principal(request), record, {
         reason: b.reason,
         ...(b.purposes ? { purposes: b.purposes.map((p, i) => parsePurpose(p, `body/purposes/${i}`)) } : {}),
         categories: b.categories,
@@ -427,7 +424,6 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
         startsAt,
         durationMs: endsAt - startsAt,
       });
-      await record(audit);
       return reply
         .status(201)
         .header('location', `/emergencies/${declaration.id}`)
@@ -460,8 +456,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
     },
     async (request) => {
       const record = recorder(request);
-      const { audit } = await emergencies.end(principal(request), request.params.id);
-      await record(audit);
+      const { audit } = await emergencies.end(principal(request), record, request.params.id);
       return { id: request.params.id, endedAt: iso(audit.time) };
     },
   );
