@@ -175,7 +175,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
         },
       },
     });
-    if (policies.installed) await guard.recordPolicyEvent(policies.installed);
+    await policies.installInitial((note) => guard.recordPolicyEvent(note));
     // Policy versions, grants and declarations made by other processes (the CLI, other nodes).
     const policyRefresh = setInterval(() => {
       void Promise.all([policies.refresh(), breakGlass.refresh(), emergencies.refresh()]).catch(

@@ -59,14 +59,26 @@ for (const { dialect, skip } of testDialects()) {
     });
     after(async () => t.dispose());
 
-    it('installs the default pack as version 1, once, and reports it for the ledger', async () => {
+    it('decides with the default pack at once, and stores it as version 1 once the ledger has recorded it', async () => {
       const service = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
+      const meanwhile = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
       assert.equal(service.pdp.version, 1);
-      assert.equal(service.installed?.kind, 'policy-change');
-      assert.equal(service.installed?.action, 'policy.activate');
-      assert.match(service.installed?.reason ?? '', /^version 1 sha256:/);
+      assert.equal(service.pdp.decide(treat).permit, true);
+      assert.deepEqual(await service.list(), [], 'not stored before it is recorded');
+      await assert.rejects(service.installInitial(brokenLedger), /ledger unavailable/);
+      assert.deepEqual(await service.list(), [], 'not stored when the ledger cannot record it');
+
+      const l = ledger();
+      const installed = await service.installInitial(l.record);
+      assert.deepEqual(l.notes, [installed]);
+      assert.equal(installed?.kind, 'policy-change');
+      assert.equal(installed?.action, 'policy.activate');
+      assert.match(installed?.reason ?? '', /^version 1 sha256:/);
+      assert.equal(await service.installInitial(l.record), undefined, 'once');
+      assert.equal(await meanwhile.installInitial(l.record), undefined, 'installed by another process');
       const again = await PolicyService.open({ store: t.store, tenant: TENANT, scheme, clock });
-      assert.equal(again.installed, undefined);
+      assert.equal(await again.installInitial(l.record), undefined);
+      assert.equal(l.notes.length, 1);
       assert.equal(again.pdp.digest, service.pdp.digest);
       const [v1] = await service.list();
       assert.equal(v1?.status, 'active');

@@ -80,6 +80,12 @@ export interface PolicyServiceOptions {
 
 const SYSTEM_ACTOR = 'system:policy';
 
+/** The initial pack `open` decides with until `installInitial` has stored it. */
+interface PendingPack {
+  files: PolicyFiles;
+  pack: CompiledPack;
+}
+
 export class PolicyService {
   private constructor(
     private readonly db: Kysely<PolicyTables>,
@@ -87,11 +93,16 @@ export class PolicyService {
     private readonly clock: Clock,
     /** The decision point guard asks; always holds the active version. */
     readonly pdp: PolicyDecisionPoint,
-    /** What the ledger must record when `open` installed the initial pack (undefined otherwise). */
-    readonly installed: PolicyAuditNote | undefined,
+    /** The initial pack when the tenant had none, until it is stored as version 1. */
+    private pending: PendingPack | undefined,
   ) {}
 
-  /** Opens the tenant's active policy version, installing the initial pack as version 1 when there is none. */
+  /**
+   * Opens the tenant's active policy version. When there is none, the decision point decides with
+   * the initial pack as version 1, which `installInitial` stores (recorded in the ledger first, as
+   * every change is) once the caller can record: the ledger's recorder (guard) needs the decision
+   * point, so the pack cannot be stored here without storing it unrecorded.
+   */
   static async open(options: PolicyServiceOptions): Promise<PolicyService> {
     const db = options.store.tables<PolicyTables>();
     const clock = options.clock ?? systemClock;
@@ -113,33 +124,61 @@ export class PolicyService {
     }
     const files = options.initialFiles ?? defaultPolicyFiles();
     const pack = mustCompile(files, 1);
-    const now = clock.now();
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('policy_version')
-        .values({
-          tenant_id: options.tenant,
-          version: 1,
-          status: 'active',
-          files: toJson(files),
-          digest: pack.digest,
-          note: 'initial policy pack',
-          proposed_at: now,
-          proposed_by: SYSTEM_ACTOR,
-          activated_at: now,
-          activated_by: SYSTEM_ACTOR,
-        })
-        .execute();
-      await insertChange(trx, options.tenant, {
-        version: 1,
-        action: 'activate',
-        at: now,
-        by: SYSTEM_ACTOR,
-        digest: pack.digest,
-      });
+    return new PolicyService(db, options.tenant, clock, new PolicyDecisionPoint(pack, 1, pdpOptions), {
+      files,
+      pack,
     });
-    const note = auditNote('policy.activate', SYSTEM_ACTOR, SYSTEM_ACTOR, 1, pack.digest, now);
-    return new PolicyService(db, options.tenant, clock, new PolicyDecisionPoint(pack, 1, pdpOptions), note);
+  }
+
+  /**
+   * Stores the initial pack as version 1, in force, when `open` found no version: recorded in the
+   * ledger (through `record`) before it is committed. Returns the note recorded, or undefined when
+   * there was nothing to install (a version was stored already, here or by another process).
+   * Proposals and activations call it first, so version 1 is never taken by anything else.
+   */
+  async installInitial(record: PolicyRecorder): Promise<PolicyAuditNote | undefined> {
+    const pending = this.pending;
+    if (pending === undefined) return undefined;
+    const active = await activeRow(this.db, this.tenant);
+    if (active) {
+      this.pending = undefined;
+      this.pdp.use(mustCompile(fromJson<PolicyFiles>(active.files), active.version), active.version);
+      return undefined;
+    }
+    const now = this.clock.now();
+    const audit = auditNote('policy.activate', SYSTEM_ACTOR, SYSTEM_ACTOR, 1, pending.pack.digest, now);
+    await recordedChange(
+      record,
+      audit,
+      () =>
+        this.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('policy_version')
+            .values({
+              tenant_id: this.tenant,
+              version: 1,
+              status: 'active',
+              files: toJson(pending.files),
+              digest: pending.pack.digest,
+              note: 'initial policy pack',
+              proposed_at: now,
+              proposed_by: SYSTEM_ACTOR,
+              activated_at: now,
+              activated_by: SYSTEM_ACTOR,
+            })
+            .execute();
+          await insertChange(trx, this.tenant, {
+            version: 1,
+            action: 'activate',
+            at: now,
+            by: SYSTEM_ACTOR,
+            digest: pending.pack.digest,
+          });
+        }),
+      this.clock,
+    );
+    this.pending = undefined;
+    return audit;
   }
 
   /**
@@ -155,6 +194,7 @@ export class PolicyService {
   ): Promise<{ version: PolicyVersionSummary; audit: PolicyAuditNote }> {
     mayAuthor(actor);
     const pack = compileOrReject(files);
+    await this.installInitial(record);
     const now = this.clock.now();
     // The number is chosen before the ledger entry names it; a proposal committed in between
     // takes it first, and this one then fails (recorded as failed) instead of taking another.
@@ -221,6 +261,7 @@ export class PolicyService {
     version: number,
   ): Promise<{ version: PolicyVersionSummary; audit: PolicyAuditNote }> {
     mayAuthor(actor);
+    await this.installInitial(record);
     const row = await this.db
       .selectFrom('policy_version')
       .selectAll()
