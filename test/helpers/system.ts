@@ -42,6 +42,21 @@ export function workingHoursClock(): Clock {
   return { now: () => Date.now() + offset };
 }
 
+/**
+ * A clock a test moves forward by hand, on top of another (by default `workingHoursClock`): a
+ * grant or a declaration expires without the test waiting for it, and time still passes.
+ */
+export class AdjustableClock implements Clock {
+  private offset = 0;
+  constructor(private readonly base: Clock = workingHoursClock()) {}
+  now(): number {
+    return this.base.now() + this.offset;
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
 export interface TestSystem {
   system: System;
   app: FastifyInstance;
@@ -53,11 +68,14 @@ export interface TestSystem {
  * A whole Custodia (all modules, HTTP server not listening) on a fresh database of the dialect.
  * Care relationships follow the open-hospital model (every clinician of a hospital cares for its
  * patients) unless `env` says `CUSTODIA_CARE_RELATIONSHIP=records`: most suites test other things
- * than who treats whom, and policy suites choose the records model themselves.
+ * than who treats whom, and policy suites choose the records model themselves. The system's clock
+ * is `workingHoursClock()` unless `options.clock` gives another (an `AdjustableClock` to expire
+ * things without waiting).
  */
 export async function startTestSystem(
   dialect: Dialect,
   env: Record<string, string> = {},
+  options: { clock?: Clock } = {},
 ): Promise<TestSystem> {
   const t = await openTestStore(dialect, ALL_MIGRATIONS);
   const config = loadConfig(
@@ -69,7 +87,7 @@ export async function startTestSystem(
     },
     { cwd: t.dataDir },
   );
-  const system = await openSystem(config, { store: t.store, clock: workingHoursClock() });
+  const system = await openSystem(config, { store: t.store, clock: options.clock ?? workingHoursClock() });
   const logs = new LogSink();
   const app = await createServer(system, createLogger('info', logs));
   await app.ready();

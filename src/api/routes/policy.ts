@@ -10,7 +10,7 @@
  * src/policy/audit.ts). The reason a clinician types stays in the policy tables: the ledger entry
  * carries ids only, and request bodies are never logged.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { badRequest, forbidden, systemClock, type Clock } from '../../core/index.js';
 import { DATA_CATEGORIES } from '../../classify/index.js';
 import { parsePurpose } from '../../consent/index.js';
@@ -97,6 +97,28 @@ const emergencyView = (d: EmergencyDeclaration) => ({
   endsAt: iso(d.endsAt),
   endedAt: iso(d.endedAt),
 });
+
+/** The longest break-glass grant, in the minutes a declaration asks for (24 h). */
+const MAX_BREAK_GLASS_MINUTES = MAX_BREAK_GLASS_TTL_MS / 60_000;
+
+/**
+ * A break-glass declaration's `minutes` that is not a whole number from 1 to 24 h (a fraction,
+ * zero, a negative, too long) is refused with a message saying what is accepted, rather than the
+ * schema validator's terse one; every other validation error keeps the usual form.
+ */
+function minutesErrorFormatter(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  if (dataVar === 'body' && errors.some((e) => e.instancePath === '/minutes'))
+    return badRequest(
+      `minutes must be a whole number of minutes from 1 to ${MAX_BREAK_GLASS_MINUTES} (24 h)`,
+      {
+        path: 'body/minutes',
+        zh: `minutes 须为 1 到 ${MAX_BREAK_GLASS_MINUTES}（24 小时）之间的整数分钟数`,
+        hint: 'leave it out for the configured default (breakGlassMinutes); declare again if care needs longer',
+      },
+    );
+  // The errors plugin turns the validation errors fastify attaches to this into the usual 400.
+  return new Error('request validation failed');
+}
 
 /** An instant from the body: epoch ms or an ISO date-time; anything else is a 400 naming the field. */
 function parseInstant(value: number | string, field: string): number {
@@ -263,20 +285,21 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
             patient: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$', description: 'the Patient id' },
             reason: { type: 'string', minLength: 1, maxLength: 2000 },
             minutes: {
-              type: 'number',
-              exclusiveMinimum: 0,
-              maximum: MAX_BREAK_GLASS_TTL_MS / 60_000,
-              description: 'how long the grant lasts; default the configured breakGlassMinutes',
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_BREAK_GLASS_MINUTES,
+              description: `how long the grant lasts, in whole minutes (1 to ${MAX_BREAK_GLASS_MINUTES}); default the configured breakGlassMinutes`,
             },
           },
         },
         response: { 201: anyObject, ...errors },
       },
+      schemaErrorFormatter: minutesErrorFormatter,
     },
     async (request, reply) => {
       const { patient, reason, minutes } = request.body;
       const record = recorder(request);
-      const ttlMs = minutes === undefined ? undefined : Math.max(1, Math.round(minutes * 60_000));
+      const ttlMs = minutes === undefined ? undefined : minutes * 60_000;
       const { grant } = await breakGlass.declare(principal(request), record, patient, reason, ttlMs);
       return reply.status(201).header('location', `/break-glass/${grant.id}`).send(grantView(grant, now()));
     },
