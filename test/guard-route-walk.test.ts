@@ -40,6 +40,7 @@ const GUARD_METHODS = [
   'search',
   'everything',
   'linkedPatients',
+  'confirmPatient',
   'create',
   'update',
   'delete',
@@ -224,6 +225,26 @@ for (const { dialect, skip } of testDialects()) {
       assert.deepEqual(
         unauthenticated.map((u) => u.slice(0, u.indexOf(' →'))).filter((u) => !PUBLIC_ROUTES.has(u)),
         [],
+      );
+    });
+
+    test('a break-glass declaration asks guard whether the patient exists', async () => {
+      // A new login: the walk above has signed its users out.
+      const clinician = await loginAs(ts, 'walk-oncall', ['clinician'], 'Walk Hospital');
+      const before = touches.length;
+      walking.route = 'POST /break-glass';
+      const res = await ts.app.inject({
+        method: 'POST',
+        url: '/break-glass',
+        headers: { authorization: `Bearer ${clinician}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ patient: patientId, reason: 'unconscious on arrival', minutes: 5 }),
+      });
+      walking.route = undefined;
+      assert.equal(res.statusCode, 201, res.body);
+      assert.deepEqual(
+        touches.slice(before).map((t) => [t.method, t.inGuard]),
+        [['current', true]],
+        'one look at the stored version, from inside guard; nothing opened',
       );
     });
   });

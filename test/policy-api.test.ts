@@ -252,6 +252,51 @@ for (const { dialect, skip } of testDialects()) {
         403,
       );
 
+      // A patient nobody has (or whose record was deleted): 404, nothing granted, the lookup recorded.
+      const unknown = assertProblem(
+        await call('stranger', 'POST', '/break-glass', { patient: 'no-such-patient', reason: TYPED_REASON }),
+        404,
+      );
+      assert.match(unknown.messages.en, /Patient\/no-such-patient does not exist/);
+      assert.match(unknown.messages['zh-CN']!, /患者 Patient\/no-such-patient 不存在/);
+      const zh = await ts.app.inject({
+        method: 'POST',
+        url: '/break-glass',
+        headers: {
+          authorization: `Bearer ${tokens.stranger}`,
+          'accept-language': 'zh-CN',
+          'content-type': 'application/json',
+        },
+        payload: JSON.stringify({ patient: 'no-such-patient', reason: TYPED_REASON }),
+      });
+      assert.match(assertProblem(zh, 404).detail, /不存在/);
+      const gone = await created({ resourceType: 'Patient', name: [{ family: '赵' }] } as {
+        resourceType: string;
+      });
+      const deleted = await ts.app.inject({
+        method: 'DELETE',
+        url: `/fhir/Patient/${gone}`,
+        headers: { authorization: `Bearer ${tokens.carer}`, 'x-purpose-of-use': 'TREAT' },
+      });
+      assert.ok([200, 204].includes(deleted.statusCode), deleted.body);
+      assert.match(
+        assertProblem(
+          await call('stranger', 'POST', '/break-glass', { patient: gone, reason: TYPED_REASON }),
+          404,
+        ).messages.en,
+        /was deleted/,
+      );
+      const stranger = await userId('stranger');
+      const refusedLookups = (await entries({ action: 'Patient.exists', actor: stranger })).filter(
+        (e) => e.decision === 'deny',
+      );
+      assert.equal(refusedLookups.length, 3);
+      for (const e of refusedLookups) {
+        assert.equal(e.reason, 'unknown-patient');
+        assert.deepEqual(e.targets, [], 'the typed id names nobody in the ledger');
+      }
+      assert.deepEqual(await entries({ action: 'break-glass.declare' }), [], 'nothing granted');
+
       const declared = await call('stranger', 'POST', '/break-glass', {
         patient: patientId,
         reason: TYPED_REASON,
@@ -272,6 +317,11 @@ for (const { dialect, skip } of testDialects()) {
       assert.deepEqual(last.flags, ['break-glass']);
       const carerReads = await entries({ action: 'Observation.read', actor: await userId('carer') });
       assert.equal(carerReads.at(-1)!.flags, undefined, 'a read under care is not flagged');
+
+      const lookup = (await entries({ action: 'Patient.exists', actor: stranger })).at(-1)!;
+      assert.equal(lookup.kind, 'read', 'the existence check, recorded by guard');
+      assert.deepEqual(lookup.targets, [ts.system.guard.patientToken(patientId)]);
+      assert.deepEqual(lookup.resources, [`Patient/${patientId}`]);
 
       const declaredEntries = await entries({ action: 'break-glass.declare' });
       assert.equal(declaredEntries.length, 1);

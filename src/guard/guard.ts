@@ -37,6 +37,7 @@ import {
   searchScopeOf,
   type Denial,
 } from './decision.js';
+import { confirmPatient } from './patient-lookup.js';
 import { PolicyCheck, type PolicyOptions } from './policy-check.js';
 import { Recorder, type About, type RequestIds } from './recorder.js';
 import { auditMarks, mergeMarks, released, releasedJson, unmetObligation } from './release.js';
@@ -100,6 +101,14 @@ export class Guard {
   /** Records a policy module event (a policy change, break-glass, an emergency) in the ledger. */
   async recordPolicyEvent(note: PolicyAuditNote, request: RequestIds = {}): Promise<void> {
     await this.recorder.policyEvent(note, request);
+  }
+
+  /**
+   * The patient key of an existing Patient record, or a 404: for a break-glass declaration.
+   * Nothing is decrypted; the lookup is recorded (see patient-lookup.ts).
+   */
+  confirmPatient(access: Access, patientId: string): Promise<string> {
+    return confirmPatient(this.records, this.recorder, access, patientId);
   }
 
   // Reads.

@@ -39,7 +39,10 @@ export interface PolicyRouteDeps {
   policies: PolicyService;
   breakGlass: BreakGlassService;
   emergencies: EmergencyService;
-  /** Writes the policy module's audit notes to the ledger, before each change is committed. */
+  /**
+   * Writes the policy module's audit notes to the ledger, before each change is committed, and
+   * confirms that the patient of a break-glass declaration exists.
+   */
   guard: Guard;
   clock?: Clock;
 }
@@ -276,7 +279,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
       schema: {
         tags: ['break-glass'],
         summary:
-          'Declare an emergency for one patient (破窗访问): a time-limited grant to read their records with purpose ETREAT, reviewed afterwards',
+          'Declare an emergency for one existing patient (破窗访问): a time-limited grant to read their records with purpose ETREAT, reviewed afterwards',
         body: {
           type: 'object',
           required: ['patient', 'reason'],
@@ -300,7 +303,9 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
       const { patient, reason, minutes } = request.body;
       const record = recorder(request);
       const ttlMs = minutes === undefined ? undefined : minutes * 60_000;
-      const { grant } = await breakGlass.declare(principal(request), record, patient, reason, ttlMs);
+      // Through guard, like every question about the records: a 404 for a patient nobody has.
+      const patientKey = await guard.confirmPatient(access(request), patient);
+      const { grant } = await breakGlass.declare(principal(request), record, patientKey, reason, ttlMs);
       return reply.status(201).header('location', `/break-glass/${grant.id}`).send(grantView(grant, now()));
     },
   );
