@@ -114,10 +114,12 @@ for (const { dialect, skip } of testDialects()) {
       const denied = await reidentify(clinician, { project: 'trial-7', tokens: [tokens[0]] }, 'TREAT');
       assert.equal(denied.statusCode, 403);
       assert.match(denied.body, /privacy officer or data steward/);
+      assert.equal((denied.json() as { reason?: string }).reason, 'may-not-reidentify');
       const steward = await loginAs(ts, 'steward', ['data-steward']);
       const noPurpose = await reidentify(steward, { project: 'trial-7', tokens: [tokens[0]] });
       assert.equal(noPurpose.statusCode, 403);
       assert.match(noPurpose.body, /purpose/);
+      assert.equal((noPurpose.json() as { reason?: string }).reason, 'purpose-required');
       const { entries } = await ts.system.ledger.query({ action: 'deid.reidentify' });
       const denials = entries.filter((e) => e.entry.decision === 'deny');
       assert.ok(denials.length >= 2);

@@ -15,6 +15,22 @@ const LICENCE_SYSTEM = 'urn:oid:2.16.156.10011.1.4';
 
 type Json = Record<string, unknown>;
 
+const DENIAL_REASONS = 'https://custodia.dev/fhir/CodeSystem/denial-reason';
+interface Outcome {
+  resourceType: string;
+  issue: { code: string; details?: { coding?: { system: string; code: string }[]; text?: string } }[];
+}
+
+/** A 403 under /fhir: its reason code, read from the OperationOutcome's details.coding. */
+function reasonOf(res: { statusCode: number; body: string; json: () => unknown }): string | undefined {
+  assert.equal(res.statusCode, 403, res.body);
+  const outcome = res.json() as Outcome;
+  assert.equal(outcome.resourceType, 'OperationOutcome');
+  const codings = outcome.issue[0]?.details?.coding ?? [];
+  assert.ok(outcome.issue[0]?.details?.text, 'the Chinese message stays in details.text');
+  return codings.find((c) => c.system === DENIAL_REASONS)?.code;
+}
+
 for (const { dialect, skip } of testDialects()) {
   describe(`guard decides with the policy (${dialect})`, { skip }, () => {
     let ts: TestSystem;
@@ -93,6 +109,17 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(refused.statusCode, 403, refused.body);
       assert.match(refused.body, /purpose of use/);
       assert.match(refused.body, /使用目的/);
+      assert.equal(reasonOf(refused), 'purpose-required');
+      // The same refusal outside /fhir: problem+json with the code as its `reason` member.
+      const lookup = await ts.app.inject({
+        method: 'POST',
+        url: '/patient-index/lookup',
+        headers: { authorization: `Bearer ${none}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ kind: 'resident-id', value: '11010519491231002X' }),
+      });
+      assert.equal(lookup.statusCode, 403, lookup.body);
+      assert.match(lookup.headers['content-type'] as string, /application\/problem\+json/);
+      assert.equal((lookup.json() as { reason?: string }).reason, 'purpose-required');
       const unknown = await call(treating, 'GET', `/fhir/Observation/${observationId}`, undefined, 'SNOOP');
       assert.equal(unknown.statusCode, 400);
       assert.match(unknown.body, /TREAT/);
@@ -105,6 +132,20 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(other.statusCode, 403);
       assert.match(other.body, /care relationship/);
       assert.match(other.body, /诊疗关系/);
+      assert.equal(reasonOf(other), 'no-care-relationship');
+      // A batch entry refused carries the code too.
+      const batch = await call(colleague, 'POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [{ request: { method: 'GET', url: `Observation/${observationId}` } }],
+      });
+      assert.equal(batch.statusCode, 200, batch.body);
+      const [entry] = (batch.json() as { entry: { response: { status: string; outcome?: Outcome } }[] })
+        .entry;
+      assert.match(entry!.response.status, /^403/);
+      assert.deepEqual(entry!.response.outcome?.issue[0]?.details?.coding, [
+        { system: DENIAL_REASONS, code: 'no-care-relationship' },
+      ]);
       const search = await call(colleague, 'GET', `/fhir/Observation?patient=${patientId}`);
       assert.equal(search.statusCode, 200);
       assert.equal(
@@ -130,6 +171,7 @@ for (const { dialect, skip } of testDialects()) {
       assert.match(body, /张/);
       const hiv = await call(steward, 'GET', `/fhir/Condition/${hivId}`);
       assert.equal(hiv.statusCode, 403, 'an HIV diagnosis is redacted for payment');
+      assert.equal(reasonOf(hiv), 'purpose-not-allowed-for-grade', 'grade 1 (HIV) is not for payment');
       const conditions = await call(steward, 'GET', `/fhir/Condition?patient=${patientId}`);
       assert.equal(((conditions.json() as { entry?: unknown[] }).entry ?? []).length, 0);
       const forTreatment = await call(treating, 'GET', `/fhir/Condition/${hivId}`);
@@ -141,6 +183,10 @@ for (const { dialect, skip } of testDialects()) {
       const res = await call(regulator, 'GET', `/fhir/Observation?patient=${patientId}`);
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(((res.json() as { entry?: unknown[] }).entry ?? []).length, 0);
+      assert.equal(
+        reasonOf(await call(regulator, 'GET', `/fhir/Patient/${patientId}/$everything`)),
+        'deidentification-required',
+      );
       const entries = await ts.system.ledger.query({
         patient: ts.system.guard.patientToken(patientId)!,
         kind: 'access-decision',

@@ -19,8 +19,9 @@ interface Problem {
   messages: { en: string; 'zh-CN'?: string };
 }
 interface OperationOutcome {
-  issue: { diagnostics: string; details?: { text: string } }[];
+  issue: { diagnostics: string; details?: { text: string; coding?: { system: string; code: string }[] } }[];
 }
+const DENIAL_REASONS = 'https://custodia.dev/fhir/CodeSystem/denial-reason';
 interface Grant {
   id: string;
   patient: string;
@@ -100,12 +101,13 @@ for (const { dialect, skip } of testDialects()) {
       return p;
     };
 
-    /** A FHIR read refused: 403 with an OperationOutcome in English and Chinese. */
+    /** A FHIR read refused: 403 with an OperationOutcome in English and Chinese, and its reason code. */
     const assertDenied = (res: LightMyRequestResponse) => {
       assert.equal(res.statusCode, 403, res.body);
       const [issue] = json<OperationOutcome>(res).issue;
       assert.ok(issue?.details?.text, 'a Chinese message beside the English one');
-      return { en: issue.diagnostics, zh: issue.details.text };
+      const code = issue.details.coding?.find((c) => c.system === DENIAL_REASONS)?.code;
+      return { en: issue.diagnostics, zh: issue.details.text, code };
     };
 
     before(async () => {
@@ -207,7 +209,9 @@ for (const { dialect, skip } of testDialects()) {
 
     test('break-glass: refused without a care relationship, declared, read under ETREAT and flagged', async () => {
       assert.equal((await readObservation('carer', 'TREAT')).statusCode, 200, 'the carer reads');
-      assert.match(assertDenied(await readObservation('stranger', 'TREAT')).en, /care relationship/);
+      const noCare = assertDenied(await readObservation('stranger', 'TREAT'));
+      assert.match(noCare.en, /care relationship/);
+      assert.equal(noCare.code, 'no-care-relationship');
       assertDenied(await readObservation('stranger', 'ETREAT'));
 
       assertProblem(
@@ -367,7 +371,9 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(json<Grant>(declared).active, true);
       assert.equal((await readObservation('locum', 'ETREAT')).statusCode, 200, 'read while it lasts');
       clock.advance(60_000);
-      assert.match(assertDenied(await readObservation('locum', 'ETREAT')).en, /expired/);
+      const expired = assertDenied(await readObservation('locum', 'ETREAT'));
+      assert.match(expired.en, /expired/);
+      assert.equal(expired.code, 'break-glass-expired');
       const denials = await entries({ action: 'Observation.read', actor: await userId('locum') });
       assert.equal(denials.at(-1)!.reason, 'break-glass-expired');
       assert.equal(
@@ -464,6 +470,7 @@ for (const { dialect, skip } of testDialects()) {
       const denied = assertDenied(await readObservation('carer', 'TREAT'));
       assert.match(denied.en, /frozen for a record audit/);
       assert.match(denied.zh, /病历审计/);
+      assert.equal(denied.code, 'observations-frozen', 'a forbid’s own @reason is the code');
       const reads = await entries({ action: 'Observation.read', actor: await userId('carer') });
       assert.equal(reads.at(-1)!.reason, 'observations-frozen');
 

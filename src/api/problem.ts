@@ -1,4 +1,5 @@
 import { CustodiaError, isCustodiaError, type ErrorCode } from '../core/index.js';
+import { denialReasonOf, DENIAL_REASON_SYSTEM } from '../fhir/index.js';
 import { isConnectionError } from '../store/index.js';
 
 /** An RFC 9457 problem document, with the message in English and Chinese. */
@@ -13,6 +14,8 @@ export interface Problem {
   path?: string;
   messages: { en: string; 'zh-CN'?: string };
   requestId?: string;
+  /** A refusal's reason code (`purpose-required`, `no-care-relationship`, …), for programs. */
+  reason?: string;
   [extension: string]: unknown;
 }
 
@@ -130,14 +133,22 @@ const ISSUE_CODES: Partial<Record<ErrorCode, string>> = {
   integrity: 'exception',
 };
 
-/** The FHIR R4 form of an error, for everything under /fhir. */
+/**
+ * The FHIR R4 form of an error, for everything under /fhir. A refusal's reason code (the `reason`
+ * member of problem+json) is `details.coding` in Custodia's denial-reason code system.
+ */
 export function toOperationOutcome(error: CustodiaError, preferChinese: boolean) {
   const issue: Record<string, unknown> = {
     severity: error.status >= 500 ? 'fatal' : 'error',
     code: ISSUE_CODES[error.code] ?? 'exception',
     diagnostics: preferChinese && error.zh ? error.zh : error.message,
   };
-  if (error.zh) issue.details = { text: preferChinese ? error.message : error.zh };
+  const reason = denialReasonOf(error);
+  if (reason !== undefined || error.zh)
+    issue.details = {
+      ...(reason === undefined ? {} : { coding: [{ system: DENIAL_REASON_SYSTEM, code: reason }] }),
+      ...(error.zh ? { text: preferChinese ? error.message : error.zh } : {}),
+    };
   if (error.path) issue.expression = [error.path];
   return { resourceType: 'OperationOutcome', issue: [issue] };
 }

@@ -42,6 +42,8 @@ export {
   outcomeFromIssues,
   outcomeFromError,
   outcomeForError,
+  denialReasonOf,
+  DENIAL_REASON_SYSTEM,
   informationOutcome,
   issueTypeForStatus,
   type OutcomeInput,

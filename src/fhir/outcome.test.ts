@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CustodiaError, badRequest, forbidden } from '../core/index.js';
 import { capabilityStatement } from './capability.js';
-import { outcomeForError, outcomeFromError } from './outcome.js';
+import { DENIAL_REASON_SYSTEM, outcomeForError, outcomeFromError } from './outcome.js';
 import { createRegistry, defaultRegistry } from './registry.js';
 import { FhirValidator } from './validation/validator.js';
 
@@ -25,6 +25,22 @@ describe('OperationOutcome', () => {
     assert.match(outcome.issue[0]!.diagnostics!, /expected a string/);
     assert.match(outcome.issue[0]!.details!.text!, /字符串/);
     assert.equal(r4.validate(outcome).valid, true);
+  });
+
+  it('carries a refusal’s reason code as details.coding in Custodia’s denial-reason code system', () => {
+    const { outcome } = outcomeFromError(
+      forbidden('No care relationship', { zh: '无诊疗关系', extensions: { reason: 'no-care-relationship' } }),
+    );
+    assert.deepEqual(outcome.issue[0]!.details, {
+      coding: [{ system: DENIAL_REASON_SYSTEM, code: 'no-care-relationship' }],
+      text: '无诊疗关系',
+    });
+    assert.equal(r4.validate(outcome).valid, true);
+    const bare = outcomeFromError(forbidden('No', { extensions: { reason: 'redacted' } })).outcome;
+    assert.deepEqual(bare.issue[0]!.details, {
+      coding: [{ system: DENIAL_REASON_SYSTEM, code: 'redacted' }],
+    });
+    assert.equal(outcomeFromError(forbidden('No reason given')).outcome.issue[0]!.details, undefined);
   });
 
   it('maps CustodiaErrors to issue types and keeps message, hint, zh and path', () => {

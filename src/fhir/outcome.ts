@@ -1,4 +1,4 @@
-import { isCustodiaError, type ErrorCode } from '../core/index.js';
+import { isCustodiaError, type CustodiaError, type ErrorCode } from '../core/index.js';
 import { issuesOf, type ValidationIssue } from './validation/issues.js';
 import type { IssueSeverity, IssueType, OperationOutcome, OperationOutcomeIssue } from './types.js';
 
@@ -7,8 +7,23 @@ import type { IssueSeverity, IssueType, OperationOutcome, OperationOutcomeIssue 
  *  - `diagnostics`: the English message, then what to do about it;
  *  - `details.text`: the Chinese message (zh-CN clients show this one);
  *  - `expression` and `location`: the FHIRPath of the offending element. R4 deprecates
- *    `location` (XPath) but many clients still only read it, so it repeats the same path.
+ *    `location` (XPath) but many clients still only read it, so it repeats the same path;
+ *  - `details.coding`: a refusal's reason code in `DENIAL_REASON_SYSTEM`, for programs.
  */
+
+/**
+ * The code system of the reasons a refusal (403) carries: guard's and the default policy pack's
+ * codes (`purpose-required`, `no-care-relationship`, `redacted`, `break-glass-expired`,
+ * `deidentification-required`, …) and the `@reason` of any forbid in a tenant's own policies.
+ * problem+json carries the same code as its `reason` member.
+ */
+export const DENIAL_REASON_SYSTEM = 'https://custodia.dev/fhir/CodeSystem/denial-reason';
+
+/** A refusal's reason code: the `reason` extension guard gives the errors it throws. */
+export function denialReasonOf(error: CustodiaError): string | undefined {
+  const reason = error.extensions?.reason;
+  return typeof reason === 'string' && reason !== '' ? reason : undefined;
+}
 
 export interface OutcomeInput {
   severity?: IssueSeverity;
@@ -17,11 +32,17 @@ export interface OutcomeInput {
   zh?: string;
   hint?: string;
   path?: string;
+  /** A refusal's reason code (`DENIAL_REASON_SYSTEM`). */
+  reason?: string | undefined;
 }
 
 export function outcomeIssue(input: OutcomeInput): OperationOutcomeIssue {
   const out: OperationOutcomeIssue = { severity: input.severity ?? 'error', code: input.code };
-  if (input.zh) out.details = { text: input.zh };
+  if (input.reason || input.zh)
+    out.details = {
+      ...(input.reason ? { coding: [{ system: DENIAL_REASON_SYSTEM, code: input.reason }] } : {}),
+      ...(input.zh ? { text: input.zh } : {}),
+    };
   out.diagnostics = input.hint ? `${input.message}. ${input.hint}` : input.message;
   if (input.path) {
     out.expression = [input.path];
@@ -95,6 +116,8 @@ export interface GenericError {
   path?: string;
   /** Overrides the IssueType derived from the status (e.g. 'security', 'too-long'). */
   code?: IssueType;
+  /** A refusal's reason code (`DENIAL_REASON_SYSTEM`). */
+  reason?: string | undefined;
 }
 
 export function outcomeForError(error: GenericError): OperationOutcome {
@@ -106,6 +129,7 @@ export function outcomeForError(error: GenericError): OperationOutcome {
       zh: error.zh,
       hint: error.hint,
       path: error.path,
+      reason: error.reason,
     },
   ]);
 }
@@ -138,6 +162,7 @@ export function outcomeFromError(error: unknown): { status: number; outcome: Ope
       zh: error.zh,
       hint: error.hint,
       path: error.path,
+      reason: denialReasonOf(error),
     }),
   };
 }

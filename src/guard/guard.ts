@@ -410,6 +410,7 @@ export class Guard {
     throw forbidden(denial.reason, {
       zh: denial.zh,
       hint: hintFor(denial.code),
+      extensions: { reason: denial.code },
     });
   }
 

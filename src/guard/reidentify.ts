@@ -71,7 +71,7 @@ export class DeidProjects {
         outcome: 'denied',
         at: this.clock.now(),
       });
-      throw forbidden(decision.reason, { zh: decision.zh });
+      throw forbidden(decision.reason, { zh: decision.zh, extensions: { reason: decision.code } });
     }
     const tokenizer = sivTokenizer(await this.tokensKey(project), gate, project);
     return tokenizer.reidentifyMany(tokens, actor);
