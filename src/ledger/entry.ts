@@ -240,11 +240,16 @@ export function encodeEntryText(entry: AuditEntry): string {
 export const decodeEntry = (bytes: Uint8Array): AuditEntry =>
   checkEntry(JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown);
 
-/** The subjects an entry is found by: patients, resources, datasets and their sources. */
+/**
+ * The subjects an entry is found by: patients, written resources (their provenance), datasets and
+ * their sources. A read is found through its patients, not the resources it names: one subject
+ * row per read at a random place in the index cost a group commit more than everything else in
+ * it, and no view looks reads up by resource (the patient's trail lists them).
+ */
 export function subjectsOf(entry: AuditEntry): string[] {
   const subjects = new Set<string>();
   for (const t of entry.targets) subjects.add(`patient:${t}`);
-  for (const r of entry.resources ?? []) subjects.add(`resource:${r}`);
+  if (entry.kind === 'write') for (const r of entry.resources) subjects.add(`resource:${r}`);
   if (entry.kind === 'dataset-event') {
     subjects.add(`dataset:${entry.dataset}`);
     for (const s of entry.derivedFrom) subjects.add(`source:${s}`);

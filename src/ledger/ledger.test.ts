@@ -170,11 +170,14 @@ for (const { dialect, skip } of testDialects()) {
           window.entries.map((e) => e.index),
           [13, 17, 21, 25, 29],
         );
-        const resource = await f.ledger.query({ subject: 'resource:Observation/obs-4' });
+        // A written resource is found by its provenance; a read of one through its patient.
+        const written = await f.ledger.query({ subject: 'resource:Observation/obs-5' });
         assert.deepEqual(
-          resource.entries.map((e) => e.entry.kind),
-          ['read'],
+          written.entries.map((e) => e.entry.kind),
+          ['write'],
         );
+        const read = await f.ledger.query({ subject: 'resource:Observation/obs-4' });
+        assert.deepEqual(read.entries, []);
       } finally {
         await f.dispose();
       }

@@ -77,7 +77,7 @@ export interface InclusionProof {
 
 export interface LedgerQuery {
   patient?: string;
-  /** Any subject: `patient:<token>`, `resource:Type/id`, `dataset:<id>`, `source:<id>`. */
+  /** Any subject: `patient:<token>`, `resource:Type/id` (writes only), `dataset:<id>`, `source:<id>`. */
   subject?: string;
   actor?: string;
   action?: string;
