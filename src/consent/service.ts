@@ -156,10 +156,7 @@ export class ConsentService {
     if (r.organizationType !== undefined || !this.options.organizationType)
       return compiled.decide(query, this.clock.now());
     if (!this.orgTypes.has(r.organization)) return undefined;
-    return compiled.decide(
-      { ...query, recipient: { ...r, organizationType: this.orgTypes.get(r.organization) } },
-      this.clock.now(),
-    );
+    return compiled.decide(withOrganizationType(query, this.orgTypes.get(r.organization)), this.clock.now());
   }
 
   /** The decision with every rule that applied and why it did or did not decide (for the portal). */
@@ -556,7 +553,7 @@ export class ConsentService {
     if (!this.orgTypes.has(r.organization))
       this.orgTypes.set(r.organization, await lookup(r.organization).catch(() => undefined));
     const organizationType = this.orgTypes.get(r.organization);
-    return organizationType === undefined ? query : { ...query, recipient: { ...r, organizationType } };
+    return organizationType === undefined ? query : withOrganizationType(query, organizationType);
   }
 
   private async record(event: ConsentAuditEvent): Promise<void> {
@@ -575,3 +572,26 @@ function requireRole(actor: ConsentActor, roles: readonly string[], what: string
 const idOf = (ref: string): string => ref.slice(ref.lastIndexOf('/') + 1);
 
 export type { Recipient };
+
+/**
+ * The query with the recipient's organization type, built field by field: a nested spread costs
+ * about a microsecond on Node 20, and guard asks this on every read of patient data.
+ */
+function withOrganizationType(
+  query: ConsentQuery,
+  organizationType: OrganizationType | undefined,
+): ConsentQuery {
+  const r = query.recipient;
+  const recipient: Recipient = { organization: r.organization, organizationType };
+  if (r.project !== undefined) recipient.project = r.project;
+  if (r.agreement !== undefined) recipient.agreement = r.agreement;
+  const typed: ConsentQuery = {
+    patient: query.patient,
+    labels: query.labels,
+    grade: query.grade,
+    purpose: query.purpose,
+    recipient,
+  };
+  if (query.time !== undefined) typed.time = query.time;
+  return typed;
+}

@@ -106,21 +106,13 @@ export class PolicyDecisionPoint {
       cached = this.evaluate(input, this.cache.capacity > 0);
       this.cache.set(key, cached);
     } else this.counters.hits++;
-    if (cached.templates === undefined) return cached.decision;
-    return {
-      ...cached.decision,
-      obligations: fillTemplates(cached.templates, request.context),
-    } as PolicyDecision;
+    return withObligations(cached, request.context);
   }
 
   /** The decision straight from Cedar, never cached (what the cache must agree with). */
   decideUncached(request: PolicyRequest): PolicyDecision {
     const cached = this.evaluate(cedarInput(request, this.facts, this.utcOffsetMinutes), false);
-    if (cached.templates === undefined) return cached.decision;
-    return {
-      ...cached.decision,
-      obligations: fillTemplates(cached.templates, request.context),
-    } as PolicyDecision;
+    return withObligations(cached, request.context);
   }
 
   private load(pack: CompiledPack, version: number): void {
@@ -349,3 +341,13 @@ const compare = (value: number, c: Comparison): boolean =>
       : c.op === '>'
         ? value > c.value
         : value >= c.value;
+
+/**
+ * A cached decision, with its obligations filled in from this request when they need it. Copied
+ * with Object.assign: spreading the cached decision and adding a property cost microseconds on
+ * Node 20, on a path every read takes.
+ */
+function withObligations(cached: CachedDecision, context: RequestContextInput): PolicyDecision {
+  if (cached.templates === undefined) return cached.decision;
+  return Object.assign({}, cached.decision, { obligations: fillTemplates(cached.templates, context) });
+}
