@@ -75,16 +75,28 @@ const write = db.transaction((batch) => {
   for (const rows of batch.inserts) insert(rows);
 });
 parentPort.on('message', ({ id, batch }) => {
+  const started = performance.now();
   try {
     write.immediate(batch);
-    parentPort.postMessage({ id });
+    parentPort.postMessage({ id, ms: performance.now() - started });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
   }
 });
 `;
 
-type Pending = { resolve: () => void; reject: (error: unknown) => void };
+type Pending = { resolve: () => void; reject: (error: unknown) => void; entries: boolean };
+type Reply = { id: number; ms?: number; error?: { message: string; code?: string } };
+
+/** What the thread has committed, and the time it spent in it (fsyncs included). */
+export interface WriterStats {
+  /** Transactions of log entries (batches with `extends`). */
+  entryBatches: number;
+  entryBatchMs: number;
+  /** Every transaction, the above included. */
+  transactions: number;
+  busyMs: number;
+}
 
 export class SqliteWriter {
   private readonly worker: Worker;
@@ -92,6 +104,7 @@ export class SqliteWriter {
   private nextId = 0;
   private failed: unknown;
   private users = 0;
+  readonly stats: WriterStats = { entryBatches: 0, entryBatchMs: 0, transactions: 0, busyMs: 0 };
 
   private constructor(readonly file: string) {
     this.worker = new Worker(WRITER, {
@@ -100,9 +113,7 @@ export class SqliteWriter {
     });
     // Idle, the worker must not keep the process alive; with a write pending it must.
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; error?: { message: string; code?: string } }) =>
-      this.settle(message),
-    );
+    this.worker.on('message', (message: Reply) => this.settle(message));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the ledger writer thread exited with ${code}`)));
   }
@@ -126,7 +137,7 @@ export class SqliteWriter {
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, entries: batch.extends !== undefined });
       this.worker.postMessage({ id, batch });
     });
   }
@@ -137,8 +148,16 @@ export class SqliteWriter {
     await this.worker.terminate();
   }
 
-  private settle(message: { id: number; error?: { message: string; code?: string } }): void {
+  private settle(message: Reply): void {
     const waiting = this.pending.get(message.id);
+    if (message.ms !== undefined) {
+      this.stats.transactions++;
+      this.stats.busyMs += message.ms;
+      if (waiting?.entries) {
+        this.stats.entryBatches++;
+        this.stats.entryBatchMs += message.ms;
+      }
+    }
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker.unref();
     if (!message.error) return waiting?.resolve();
