@@ -9,7 +9,7 @@
  * `root` is a checkout of the repository whose code to run (to compare two versions
  * interleaved, from one copy of this script).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,6 +29,20 @@ const { sampleEntry } = await load<typeof TestingModule>('src/ledger/testing.ts'
 const { SqliteWriter } = await load<typeof WriterModule>('src/ledger/sqlite-writer.ts');
 const { migrateToLatest, openStore } = await load<typeof StoreModule>('src/store/index.ts');
 
+/** CPU seconds (user + system) of each thread of this process, by thread id. */
+function threadCpu(): Map<string, number> {
+  const cpu = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpu.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return cpu;
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), 'custodia-appends-'));
 try {
   const store = await openStore({ dataDir });
@@ -44,6 +58,7 @@ try {
   const entries = Array.from({ length: count }, (_, i) => sampleEntry(i));
   const loadBefore = loadavg()[0]!;
   let next = 0;
+  const cpuBefore = threadCpu();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: appenders }, async () => {
@@ -51,6 +66,16 @@ try {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  // CPU of the main thread and of the busiest other one (the writer): unlike the writer's own
+  // wall time, not inflated when the machine is busy with other work.
+  const cpuAfter = threadCpu();
+  // What the indexer had not done by the end (a version with derived query indexes only).
+  const indexStarted = performance.now();
+  await (ledger as { updateIndex?: () => Promise<number> }).updateIndex?.();
+  const indexTailMs = performance.now() - indexStarted;
+  const used = [...cpuAfter].map(([tid, s]) => ({ tid, s: s - (cpuBefore.get(tid) ?? 0) }));
+  const main = used.find((t) => t.tid === String(process.pid))?.s ?? 0;
+  const others = used.filter((t) => t.tid !== String(process.pid)).sort((a, b) => b.s - a.s);
   // (Absent from a version without the counters: then only the rate is printed.)
   const stats: Partial<WriterStats> = { ...(writer as { stats?: WriterStats }).stats };
   await ledger.close();
@@ -72,6 +97,15 @@ try {
         otherMs: round(stats.busyMs! - stats.entryBatchMs!, 1),
         writerBusy: round(stats.busyMs! / 1000 / seconds, 2),
       }),
+      indexTailMs: round(indexTailMs, 1),
+      cpuSeconds: {
+        main: round(main, 2),
+        writer: round(others[0]?.s ?? 0, 2),
+        rest: round(
+          others.slice(1).reduce((sum, t) => sum + t.s, 0),
+          2,
+        ),
+      },
       load: [loadBefore, loadavg()[0]],
     }),
   );
