@@ -18,9 +18,23 @@ export interface InsertRows {
   ignoreDuplicates?: boolean;
 }
 
+/** One statement with its parameters (`?` placeholders). */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
+}
+
 /** One transaction's writes. */
 export interface WriteBatch {
   inserts: InsertRows[];
+  /** Run after the inserts, in order. */
+  statements?: Statement[];
+  /**
+   * False for data that can be rebuilt (the query indexes): committed without waiting for the
+   * disk (synchronous=NORMAL for this transaction). The next durable commit's fsync of the WAL
+   * takes it along; a crash before that loses it whole, never half of it.
+   */
+  durable?: boolean;
   /**
    * A batch of log entries starting at `first` (> 0) commits only if entry `first − 1` of the
    * tenant is stored: a batch sent behind one that failed must not leave a gap in the log.
@@ -68,19 +82,30 @@ function insert({ table, columns, values, ignoreDuplicates }) {
     at = end;
   }
 }
+const prepared = new Map();
+function run({ sql, params }) {
+  let s = prepared.get(sql);
+  if (!s) prepared.set(sql, (s = db.prepare(sql)));
+  s.run(params);
+}
 const write = db.transaction((batch) => {
   const e = batch.extends;
   if (e && e.first > 0 && !predecessor.get(e.tenant, e.first - 1))
     throw Object.assign(new Error('entry ' + (e.first - 1) + ' is not stored: the batch would leave a gap'), { code: 'LEDGER_GAP' });
   for (const rows of batch.inserts) insert(rows);
+  if (batch.statements) for (const statement of batch.statements) run(statement);
 });
 parentPort.on('message', ({ id, batch }) => {
   const started = performance.now();
+  const relaxed = batch.durable === false;
   try {
+    if (relaxed) db.pragma('synchronous = NORMAL');
     write.immediate(batch);
     parentPort.postMessage({ id, ms: performance.now() - started });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+  } finally {
+    if (relaxed) db.pragma('synchronous = FULL');
   }
 });
 `;
@@ -131,7 +156,7 @@ export class SqliteWriter {
     return this.failed === undefined;
   }
 
-  /** Commits the batch in one transaction; resolves once it is durable. */
+  /** Commits the batch in one transaction; resolves once it is committed (durably unless `durable: false`). */
   write(batch: WriteBatch): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     const id = this.nextId++;
