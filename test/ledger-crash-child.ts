@@ -17,12 +17,23 @@ const ledger = await Ledger.open(store, {
   cadence: { everyEntries: 500, everyMs: 5 },
 });
 let i = ledger.size;
+/**
+ * A synchronous write, so that the line is out before the next batch can commit. The pipe is
+ * non-blocking: when the parent (on a busy machine) has not read it empty, try again.
+ */
+function writeLine(line: string): void {
+  const bytes = Buffer.from(line);
+  for (let at = 0; at < bytes.length;) {
+    try {
+      at += writeSync(1, bytes, at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
+}
+
 for (;;) {
   const wave = Array.from({ length: 200 }, () => ledger.append(sampleEntry(i++)));
-  for (const p of wave)
-    void p.then((r) => {
-      // Synchronous write: the line is out before the next batch can commit.
-      writeSync(1, `${r.index}\n`);
-    });
+  for (const p of wave) void p.then((r) => writeLine(`${r.index}\n`));
   await Promise.all(wave);
 }
