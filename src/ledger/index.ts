@@ -10,7 +10,8 @@ export {
   type LedgerQuery,
   type StoredEntry,
 } from './ledger.js';
-export { ledgerMigrations, type LedgerTables } from './schema.js';
+export { ledgerMigrations, TIME_BLOCK, type LedgerTables } from './schema.js';
+export type { IndexCadence } from './indexer.js';
 export {
   AUDIT_KINDS,
   AUDIT_ENTRY_FLAGS,

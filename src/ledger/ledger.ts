@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../core/index.js';
 import { insertRows, type Store } from '../store/index.js';
 import { Alarms } from './alarm.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { checkEntry, decodeEntry, encodeEntryText, subjectsOf, type AuditEntry } from './entry.js';
+import { checkEntry, encodeEntryText, subjectsOf, type AuditEntry } from './entry.js';
 import {
   checkpointInconsistent,
   checkpointRejected,
@@ -23,6 +23,8 @@ import { HASH_SIZE, consistencyPath, inclusionPath, verifyConsistency } from './
 import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
 import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey } from './note.js';
 import { bytesEqual, ed25519Signer, sha256Latin1, toBase64 } from './primitives.js';
+import { LedgerIndexer, type IndexCadence } from './indexer.js';
+import { queryLog, toStored } from './query.js';
 import type { LedgerTables } from './schema.js';
 import { TileCache } from './tile-cache.js';
 import { SqliteWriter, type InsertRows } from './sqlite-writer.js';
@@ -51,6 +53,8 @@ export interface LedgerOptions {
   maxBatch?: number;
   /** Complete tiles whose leaf hashes stay in memory for proofs (default 65,536 ≈ 1M entries, 34 MB). */
   tileCache?: number;
+  /** How often the query indexes catch up with the log (see indexer.ts). */
+  index?: IndexCadence;
 }
 
 export interface AppendReceipt {
@@ -126,6 +130,8 @@ export class Ledger {
   /** SQLite: the thread that commits batches (undefined until the first, or if it failed). */
   private sqliteWriter: SqliteWriter | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Derives the query indexes from the committed entries (set by `open`). */
+  private indexer!: LedgerIndexer;
   private latest: Checkpoint | undefined;
   private stale = false;
   private closed = false;
@@ -162,6 +168,12 @@ export class Ledger {
     const ledger = new Ledger(store, tree, options);
     try {
       await ledger.loadLatestCheckpoint();
+      ledger.indexer = await LedgerIndexer.open(
+        store,
+        options.tenantId,
+        { size: () => ledger.tree.size, writer: () => ledger.writer },
+        options.index,
+      );
     } catch (error) {
       await ledger.close({ checkpoint: false });
       throw error;
@@ -301,6 +313,8 @@ export class Ledger {
       for (const node of staged.baseNodes) this.tiles.putPacked(node.index, node.packed);
     }
     const { first, leaves } = packed;
+    // Durable: the indexer may index it (committed, not `applied` below, counts).
+    this.indexer.committed(first, batch.length, packed.subjects);
     for (let i = 0; i < batch.length; i++)
       batch[i]!.resolve({ index: first + i, leafHash: leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
     applied();
@@ -317,7 +331,7 @@ export class Ledger {
     return { packed, staged, written };
   }
 
-  /** One transaction with the batch's entries, subjects and completed tile hashes. */
+  /** One transaction with the batch's entries and completed tile hashes: nothing else is durable. */
   private write(packed: PackedBatch, staged: StagedPacked): Promise<void> {
     const tenant = this.tenantId;
     const first = packed.first;
@@ -325,7 +339,6 @@ export class Ledger {
     for (const n of staged.baseNodes) nodes.push(tenant, TILE_LEVEL, n.index, n.hash);
     const inserts: InsertRows[] = [
       { table: 'ledger_leaf', columns: LEAF_COLUMNS, values: packed.rows },
-      { table: 'ledger_subject', columns: SUBJECT_COLUMNS, values: packed.subjects },
       { table: 'ledger_node', columns: NODE_COLUMNS, values: nodes },
     ];
     if (this.writer) return this.writer.write({ inserts, extends: { tenant, first } });
@@ -630,36 +643,20 @@ export class Ledger {
     return undefined;
   }
 
-  /** Entries by patient, subject, actor, action, kind and time; oldest first, paged by index. */
-  async query(q: LedgerQuery): Promise<{ entries: StoredEntry[]; next?: number }> {
-    const limit = Math.min(1000, Math.max(1, q.limit ?? 100));
-    const subject = q.subject ?? (q.patient === undefined ? undefined : `patient:${q.patient}`);
-    let query = this.db
-      .selectFrom('ledger_leaf as l')
-      .select(['l.idx', 'l.entry', 'l.leaf_hash'])
-      .where('l.tenant_id', '=', this.tenantId);
-    if (subject !== undefined)
-      query = query.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('ledger_subject as s')
-            .select(sql<number>`1`.as('one'))
-            .whereRef('s.tenant_id', '=', 'l.tenant_id')
-            .whereRef('s.idx', '=', 'l.idx')
-            .where('s.subject', '=', subject),
-        ),
-      );
-    if (q.actor !== undefined) query = query.where('l.actor', '=', q.actor);
-    if (q.action !== undefined) query = query.where('l.action', '=', q.action);
-    if (q.kind !== undefined) query = query.where('l.kind', '=', q.kind);
-    if (q.from !== undefined) query = query.where('l.time', '>=', q.from);
-    if (q.to !== undefined) query = query.where('l.time', '<', q.to);
-    if (q.after !== undefined) query = query.where('l.idx', '>', q.after);
-    const rows = await query
-      .orderBy('l.idx')
-      .limit(limit + 1)
-      .execute();
-    const entries = rows.slice(0, limit).map(toStored);
-    return rows.length > limit ? { entries, next: entries[entries.length - 1]!.index } : { entries };
+  /**
+   * Entries by patient, subject, actor, action, kind and time; oldest first, paged by index. An
+   * entry is found as soon as its append has resolved, indexed or not yet (see query.ts).
+   */
+  query(q: LedgerQuery): Promise<{ entries: StoredEntry[]; next?: number }> {
+    return queryLog(this.db, this.store.dialect, this.tenantId, q);
+  }
+
+  /**
+   * Brings the query indexes up to every entry committed so far, now rather than at the indexer's
+   * next round; resolves with how many entries they cover. Queries never need it.
+   */
+  updateIndex(): Promise<number> {
+    return this.indexer.update();
   }
 
   /** Waits for queued appends, signs a last checkpoint, and stops the cadence timer. */
@@ -671,6 +668,8 @@ export class Ledger {
     await this.writes;
     if (options.checkpoint !== false && this.tree.size > 0 && this.latest?.size !== this.tree.size)
       await this.signCheckpoint().catch(() => undefined);
+    // Indexed now, the entries of this run need no decoding at the next open.
+    await this.indexer?.close();
     await this.sqliteWriter?.release();
     this.sqliteWriter = undefined;
   }
@@ -709,8 +708,6 @@ const LEAF_COLUMNS = [
   'request_id',
 ];
 
-const SUBJECT_COLUMNS = ['tenant_id', 'subject', 'idx'];
-
 /** Batches a writer thread holds at once: one committing while the next is encoded. */
 const WRITER_DEPTH = 2;
 const APPENDED = Symbol('appended');
@@ -729,7 +726,7 @@ interface PackedBatch {
   first: number;
   /** The ledger_leaf rows, flat. */
   rows: unknown[];
-  /** The ledger_subject rows, flat. */
+  /** The ledger_subject rows of its dataset events, flat: for the indexer. */
   subjects: unknown[];
   /** The leaf hashes, 32 bytes each, back to back. */
   leaves: Buffer;
@@ -768,7 +765,9 @@ function packBatch(tenant: string, first: number, batch: readonly Pending[]): Pa
     rows[r++] = entry.time;
     rows[r++] = entry.requestId ?? null;
     at += length;
-    for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
+    // Dataset events only: the indexer has the database derive the other entries' subjects.
+    if (entry.kind === 'dataset-event')
+      for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
   }
   return { first, rows, subjects, leaves };
 }
@@ -802,16 +801,6 @@ async function insertBatch(
     await insertRows(tx, dialect, table, columns, values.slice(at, end));
     at = end;
   }
-}
-
-function toStored(row: { idx: number; entry: Uint8Array; leaf_hash: Uint8Array }): StoredEntry {
-  const bytes = new Uint8Array(row.entry);
-  return {
-    index: Number(row.idx),
-    entry: decodeEntry(bytes),
-    bytes,
-    leafHash: new Uint8Array(row.leaf_hash),
-  };
 }
 
 async function readTile(db: Db, tenantId: string, tile: number, tileSize: number): Promise<Uint8Array[]> {

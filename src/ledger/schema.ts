@@ -1,9 +1,19 @@
 /** The ledger's tables, as Kysely sees them, and the migrations that create them. */
-import { sql, type Kysely } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { ColumnTypes, Migration } from '../store/index.js';
 
+/**
+ * Entries per row of `ledger_time_block`: the earliest and latest time of each run of this many
+ * consecutive entries (a block-range index: time follows append order closely, not exactly).
+ */
+export const TIME_BLOCK = 256;
+
 export interface LedgerTables {
-  /** One row per log entry: the canonical bytes, their leaf hash, and columns to find it by. */
+  /**
+   * One row per log entry: the canonical bytes, their leaf hash, and columns to find it by. With
+   * `ledger_node`, all that a durable append writes; the tables after `ledger_subject` up to
+   * `ledger_index_state` are derived from it off that path (see indexer.ts).
+   */
   ledger_leaf: {
     tenant_id: string;
     idx: number;
@@ -16,8 +26,19 @@ export interface LedgerTables {
     time: number;
     request_id: string | null;
   };
-  /** Patients, resources and datasets an entry concerns (`patient:<token>`, `dataset:<id>`…). */
+  /**
+   * Patients, resources and datasets an entry concerns (`patient:<token>`, `dataset:<id>`…).
+   * Derived, like the three tables below: written by the indexer for entries below the watermark.
+   */
   ledger_subject: { tenant_id: string; subject: string; idx: number };
+  /** Entries by actor, in log order. */
+  ledger_actor: { tenant_id: string; actor: string; idx: number };
+  /** Entries by action, in log order. */
+  ledger_action: { tenant_id: string; action: string; idx: number };
+  /** Earliest and latest `time` of the indexed entries of block `block` (entries block·256 to block·256 + 255). */
+  ledger_time_block: { tenant_id: string; block: number; min_time: number; max_time: number };
+  /** The watermark: entries 0 to `indexed` − 1 are in the derived tables above. */
+  ledger_index_state: { tenant_id: string; indexed: number };
   /** Complete subtree hashes at the tile level (16 leaves each): the tree's compact frontier. */
   ledger_node: { tenant_id: string; level: number; idx: number; hash: Uint8Array };
   /** Signed checkpoints the log issued, in C2SP tlog-checkpoint format. */
@@ -154,6 +175,64 @@ export const ledgerMigrations: Migration[] = [
         db,
       );
       await db.schema.dropTable('ledger_subject_rowid').execute();
+    },
+  },
+  {
+    // The query indexes leave the durable append: the three indexes on ledger_leaf (actor, action,
+    // time) and the subject rows were half of what each group commit wrote. They become tables
+    // the indexer fills after the commit, in transactions of their own, up to a watermark; queries
+    // read the tables below it and the few entries above it directly. ledger_subject keeps its
+    // rows (it was complete), less those subjectsOf no longer makes (a read's resources, written
+    // before reads were found through their patients only); the others are filled here from
+    // ledger_leaf, which holds every column they are built from.
+    name: '20261123_0720_ledger_derived_index',
+    up: async (db, { dialect, types }) => {
+      await sql`delete from ledger_subject where substr(subject, 1, 9) = 'resource:' and not exists (
+        select 1 from ledger_leaf l where l.tenant_id = ledger_subject.tenant_id
+          and l.idx = ledger_subject.idx and l.kind = 'write')`.execute(db);
+      const clustered = (t: CreateTableBuilder<string, never>) =>
+        dialect === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t;
+      for (const [table, column] of [
+        ['ledger_actor', 'actor'],
+        ['ledger_action', 'action'],
+      ] as const) {
+        await clustered(
+          db.schema
+            .createTable(table)
+            .addColumn('tenant_id', 'text', (c) => c.notNull())
+            .addColumn(column, 'text', (c) => c.notNull())
+            .addColumn('idx', types.bigint, (c) => c.notNull())
+            .addPrimaryKeyConstraint(`${table}_pk`, ['tenant_id', column, 'idx']),
+        ).execute();
+        await sql`insert into ${sql.table(table)} (tenant_id, ${sql.ref(column)}, idx)
+          select tenant_id, ${sql.ref(column)}, idx from ledger_leaf`.execute(db);
+      }
+      await clustered(
+        db.schema
+          .createTable('ledger_time_block')
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('block', types.bigint, (c) => c.notNull())
+          .addColumn('min_time', types.bigint, (c) => c.notNull())
+          .addColumn('max_time', types.bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('ledger_time_block_pk', ['tenant_id', 'block']),
+      ).execute();
+      await db.schema
+        .createIndex('ledger_time_block_max')
+        .on('ledger_time_block')
+        .columns(['tenant_id', 'max_time'])
+        .execute();
+      await sql`insert into ledger_time_block (tenant_id, block, min_time, max_time)
+        select tenant_id, idx / ${sql.lit(TIME_BLOCK)}, min(time), max(time) from ledger_leaf
+        group by tenant_id, idx / ${sql.lit(TIME_BLOCK)}`.execute(db);
+      await db.schema
+        .createTable('ledger_index_state')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+        .addColumn('indexed', types.bigint, (c) => c.notNull())
+        .execute();
+      await sql`insert into ledger_index_state (tenant_id, indexed)
+        select tenant_id, max(idx) + 1 from ledger_leaf group by tenant_id`.execute(db);
+      for (const index of ['ledger_leaf_actor', 'ledger_leaf_action', 'ledger_leaf_time'])
+        await db.schema.dropIndex(index).execute();
     },
   },
 ];
