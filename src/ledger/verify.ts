@@ -2,6 +2,13 @@
  * `custodia ledger verify`: recomputes a tenant's log from the stored entry bytes and compares it
  * with everything that was signed. Any change, deletion, reordering or truncation of entries
  * changes a leaf hash, leaves a gap, or moves a signed root, and is reported with its index.
+ *
+ * The search columns of ledger_leaf are checked against the entry bytes; the query index tables
+ * (ledger_subject, ledger_actor, ledger_action, ledger_time_block) are not: they are derived
+ * from ledger_leaf (indexer.ts), a query never returns an entry on their word alone (each row is
+ * checked against the verified columns and bytes), and a damaged index (rows removed to hide an
+ * entry from queries) is rebuilt by deleting the tenant's ledger_index_state row: the next open
+ * derives every row again.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
