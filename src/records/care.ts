@@ -24,21 +24,12 @@ export async function practitionersWithIdentifier(
 ): Promise<string[]> {
   const blind = blindIndexOf(records.indexer, 'identifier', value);
   if (blind === undefined) return [];
-  const rows = await records.db
-    .selectFrom('rec_search as s')
-    .innerJoin('rec_resource as r', (j) =>
-      j
-        .onRef('r.tenant_id', '=', 's.tenant_id')
-        .onRef('r.resource_type', '=', 's.resource_type')
-        .onRef('r.id', '=', 's.resource_id'),
-    )
+  const rows = await liveSearchRows(records)
     .select('r.id')
-    .where('s.tenant_id', '=', records.tenant)
     .where('s.resource_type', '=', 'Practitioner')
     .where('s.param', '=', 'identifier')
     .where('s.value', '=', blind)
     .where('r.org_id', '=', orgId)
-    .where('r.method', '!=', 'DELETE')
     .execute();
   return [...new Set(rows.map((r) => r.id))];
 }
@@ -64,16 +55,8 @@ export async function caresFor(
   patientKeys: readonly string[],
 ): Promise<boolean> {
   if (practitionerIds.length === 0 || patientKeys.length === 0) return false;
-  const found = await records.db
-    .selectFrom('rec_search as s')
-    .innerJoin('rec_resource as r', (j) =>
-      j
-        .onRef('r.tenant_id', '=', 's.tenant_id')
-        .onRef('r.resource_type', '=', 's.resource_type')
-        .onRef('r.id', '=', 's.resource_id'),
-    )
+  const found = await liveSearchRows(records)
     .select(sql<number>`1`.as('one'))
-    .where('s.tenant_id', '=', records.tenant)
     .where((eb) =>
       eb.or(
         CARE_PARAMS.map(([type, param]) =>
@@ -84,8 +67,21 @@ export async function caresFor(
     .where('s.system', '=', 'Practitioner')
     .where('s.value', 'in', [...practitionerIds])
     .where('r.patient_key', 'in', [...patientKeys])
-    .where('r.method', '!=', 'DELETE')
     .limit(1)
     .executeTakeFirst();
   return found !== undefined;
+}
+
+/** The tenant's search rows (`s`) joined to the current version of their resource (`r`), deleted ones left out. */
+function liveSearchRows(records: Records) {
+  return records.db
+    .selectFrom('rec_search as s')
+    .innerJoin('rec_resource as r', (j) =>
+      j
+        .onRef('r.tenant_id', '=', 's.tenant_id')
+        .onRef('r.resource_type', '=', 's.resource_type')
+        .onRef('r.id', '=', 's.resource_id'),
+    )
+    .where('s.tenant_id', '=', records.tenant)
+    .where('r.method', '!=', 'DELETE');
 }
