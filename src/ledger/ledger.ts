@@ -236,10 +236,8 @@ export class Ledger {
         await Promise.race(inFlight);
         continue;
       }
-      if (this.queue.length === 0) {
-        // A slot is free: the next append is sent while the batch in flight commits, rather than
-        // after it (appenders waiting on one batch would otherwise all resume, and append, at once,
-        // and the two threads would take turns instead of working side by side).
+      if (this.queue.length === 0 || !this.worthSendingBeside(inFlight.size)) {
+        // Wait for the next append or the commit in flight, whichever comes first.
         const woken = await Promise.race([...inFlight, this.nextAppend()]);
         if (woken === APPENDED) await nextTurn();
         continue;
@@ -260,6 +258,18 @@ export class Ledger {
     this.draining = undefined;
   }
 
+  /**
+   * Whether the queue makes a batch worth committing beside the one in flight. A commit has a
+   * large fixed cost (its fsync and transaction, about as much CPU as a dozen entries), so a few
+   * entries wait for the commit in flight and go with the ones that arrive meanwhile: at API
+   * concurrency (tens of callers) that halves the commits. A long queue goes at once, so that
+   * one thread encodes while the other commits (appenders waiting on one batch would otherwise
+   * all resume, and append, at once, and the two threads would take turns).
+   */
+  private worthSendingBeside(inFlight: number): boolean {
+    return inFlight === 0 || this.queue.length >= MIN_BESIDE;
+  }
+
   /** Resolves with `APPENDED` at the next append. */
   private nextAppend(): Promise<typeof APPENDED> {
     return new Promise((resolve) => (this.appended = () => resolve(APPENDED)));
@@ -273,7 +283,7 @@ export class Ledger {
    */
   private batchSize(inFlight: number, depth: number): number {
     const queued = this.queue.length;
-    const size = depth > 1 && inFlight === 0 && queued >= 2 * MIN_SPLIT ? Math.ceil(queued / 2) : queued;
+    const size = depth > 1 && inFlight === 0 && queued >= 2 * MIN_BESIDE ? Math.ceil(queued / 2) : queued;
     return Math.min(size, this.maxBatch);
   }
 
@@ -712,8 +722,11 @@ const LEAF_COLUMNS = [
 const WRITER_DEPTH = 2;
 const APPENDED = Symbol('appended');
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-/** Smallest half a queue is split into: below it, a commit's fsync costs more than overlap saves. */
-const MIN_SPLIT = 16;
+/**
+ * Fewest entries sent as a batch of their own beside one in flight (or split off a lone batch):
+ * below it, the extra commit's fixed cost exceeds what the overlap saves.
+ */
+const MIN_BESIDE = 64;
 
 /** A batch on its way to the store. */
 interface Sent {
