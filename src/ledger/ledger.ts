@@ -336,26 +336,31 @@ export class Ledger {
   private send(batch: Pending[]): Sent {
     const packed = packBatch(this.tenantId, this.inFlight?.size ?? this.tree.size, batch);
     const staged = this.tree.stagePacked(packed.leaves, batch.length, this.inFlight);
-    const written = this.write(packed, staged);
+    const written = this.write(batch, packed, staged);
     this.inFlight = staged;
     return { packed, staged, written };
   }
 
   /** One transaction with the batch's entries and completed tile hashes: nothing else is durable. */
-  private write(packed: PackedBatch, staged: StagedPacked): Promise<void> {
+  private write(batch: readonly Pending[], packed: PackedBatch, staged: StagedPacked): Promise<void> {
     const tenant = this.tenantId;
-    const first = packed.first;
+    const { first, leaves } = packed;
     const nodes: unknown[] = [];
     for (const n of staged.baseNodes) nodes.push(tenant, TILE_LEVEL, n.index, n.hash);
-    const inserts: InsertRows[] = [
-      { table: 'ledger_leaf', columns: LEAF_COLUMNS, values: packed.rows },
-      { table: 'ledger_node', columns: NODE_COLUMNS, values: nodes },
-    ];
-    if (this.writer) return this.writer.write({ inserts, extends: { tenant, first } });
+    const nodeRows: InsertRows = { table: 'ledger_node', columns: NODE_COLUMNS, values: nodes };
+    if (this.writer) {
+      const texts = batch.map((p) => p.text).join('\n');
+      return this.writer.write({ entries: { tenant, first, texts, leaves }, inserts: [nodeRows] });
+    }
+    const leafRows: InsertRows = {
+      table: 'ledger_leaf',
+      columns: LEAF_COLUMNS,
+      values: leafRowValues(tenant, first, batch, leaves),
+    };
     const dialect = this.store.dialect;
     return this.db.transaction().execute(async (trx) => {
       const tx = trx as unknown as Kysely<unknown>;
-      for (const { table, columns, values } of inserts)
+      for (const { table, columns, values } of [leafRows, nodeRows])
         await insertBatch(tx, dialect, table, columns, values);
     });
   }
@@ -737,53 +742,56 @@ interface Sent {
 
 interface PackedBatch {
   first: number;
-  /** The ledger_leaf rows, flat. */
-  rows: unknown[];
-  /** The ledger_subject rows of its dataset events, flat: for the indexer. */
-  subjects: unknown[];
   /** The leaf hashes, 32 bytes each, back to back. */
   leaves: Buffer;
+  /** The ledger_subject rows of its dataset events, flat: for the indexer. */
+  subjects: unknown[];
+}
+
+/** A batch's leaf hashes, in one buffer (a view per receipt rather than an allocation each). */
+function packBatch(tenant: string, first: number, batch: readonly Pending[]): PackedBatch {
+  const count = batch.length;
+  // Not from the shared pool: the buffer goes to the writer thread, which copies all of it.
+  const leaves = Buffer.allocUnsafeSlow(count * HASH_SIZE);
+  const subjects: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const { entry, text } = batch[i]!;
+    // MTH({d}) = SHA-256(0x00 || d): the string's UTF-8 is exactly 0x00 and the entry's bytes
+    // (the text is well-formed: JSON.stringify escapes lone surrogates).
+    leaves.write(sha256Latin1(`\0${text}`), i * HASH_SIZE, 'latin1');
+    // Dataset events only: the indexer has the database derive the other entries' subjects.
+    if (entry.kind === 'dataset-event')
+      for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, first + i);
+  }
+  return { first, leaves, subjects };
 }
 
 /**
- * A batch's rows, with the entry bytes and the leaf hashes each in one buffer (a view per row
- * rather than an allocation per row: at tens of thousands of entries a second the garbage counts).
+ * The ledger_leaf rows of a batch, flat, for a write through the store's own connection (the
+ * writer thread derives the same rows from the texts: sqlite-writer.ts).
  */
-function packBatch(tenant: string, first: number, batch: readonly Pending[]): PackedBatch {
-  const count = batch.length;
-  let capacity = 0;
-  for (const p of batch) capacity += p.text.length;
-  // A UTF-16 code unit takes at most 3 bytes of UTF-8, so every entry fits whole.
-  const bytes = Buffer.allocUnsafe(capacity * 3);
-  const leaves = Buffer.allocUnsafe(count * HASH_SIZE);
-  const rows: unknown[] = new Array(count * LEAF_COLUMNS.length);
-  const subjects: unknown[] = [];
-  let at = 0;
-  let r = 0;
-  for (let i = 0; i < count; i++) {
+function leafRowValues(tenant: string, first: number, batch: readonly Pending[], leaves: Buffer): unknown[] {
+  const rows: unknown[] = [];
+  for (let i = 0; i < batch.length; i++) {
     const { entry, text } = batch[i]!;
-    const length = bytes.write(text, at, 'utf8');
-    // MTH({d}) = SHA-256(0x00 || d): the string's UTF-8 is exactly 0x00 and the bytes
-    // written above (the text is well-formed: JSON.stringify escapes lone surrogates).
-    leaves.write(sha256Latin1(`\0${text}`), i * HASH_SIZE, 'latin1');
-    const index = first + i;
-    rows[r++] = tenant;
-    rows[r++] = index;
-    rows[r++] = bytes.subarray(at, at + length);
-    rows[r++] = leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    rows[r++] = entry.kind;
-    rows[r++] = entry.actor;
-    rows[r++] = entry.organization;
-    rows[r++] = entry.action;
-    rows[r++] = entry.time;
-    rows[r++] = entry.requestId ?? null;
-    at += length;
-    // Dataset events only: the indexer has the database derive the other entries' subjects.
-    if (entry.kind === 'dataset-event')
-      for (const subject of subjectsOf(entry)) subjects.push(tenant, subject, index);
+    const leaf = leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    const { kind, actor, organization, action, time, requestId } = entry;
+    rows.push(
+      tenant,
+      first + i,
+      Buffer.from(text, 'utf8'),
+      leaf,
+      kind,
+      actor,
+      organization,
+      action,
+      time,
+      requestId ?? null,
+    );
   }
-  return { first, rows, subjects, leaves };
+  return rows;
 }
+
 const NODE_COLUMNS = ['tenant_id', 'level', 'idx', 'hash'];
 
 /** Rows per statement on SQLite, where statements are cached by their text. */
