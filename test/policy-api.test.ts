@@ -447,6 +447,16 @@ for (const { dialect, skip } of testDialects()) {
       assertProblem(await call('regulator', 'POST', `/emergencies/${id}/end`), 409);
       assert.equal((await entries({ action: 'emergency.declare' })).length, 1);
       assert.equal((await entries({ action: 'emergency.end' })).length, 1);
+
+      // As many counties as the schema allows: too many to list in the ledger entry, which names
+      // them by count and digest instead.
+      const counties = Array.from({ length: 500 }, (_, i) => `42${String(i).padStart(4, '0')}`);
+      const wide = await call('regulator', 'POST', '/emergencies', { ...scope, regions: counties });
+      assert.equal(wide.statusCode, 201, wide.body);
+      const last = (await entries({ action: 'emergency.declare' })).at(-1)!;
+      assert.match(last.reason ?? '', /regions 500 codes, sha256:[0-9a-f]{64}$/);
+      const widened = await call('regulator', 'POST', `/emergencies/${json<{ id: string }>(wide).id}/end`);
+      assert.equal(widened.statusCode, 200, widened.body);
     });
 
     // Last: the new forbid withholds Observations from treatment reads for the rest of the suite.
@@ -573,7 +583,7 @@ for (const { dialect, skip } of testDialects()) {
 
       // With the ledger back, the same changes go through and are recorded.
       assert.equal((await call('regulator', 'POST', `/emergencies/${emergency}/end`)).statusCode, 200);
-      assert.equal((await entries({ action: 'emergency.end' })).length, 2);
+      assert.equal((await entries({ action: 'emergency.end' })).length, 3, 'the earlier two and this one');
     });
   });
 }

@@ -27,8 +27,8 @@ export interface PolicyAuditNote {
 /** Writes a note to the ledger durably; resolves once it is there, rejects when it could not be. */
 export type PolicyRecorder = (note: PolicyAuditNote) => Promise<void>;
 
-/** The ledger's limit on an entry's reason. */
-const MAX_REASON = 512;
+/** The ledger's limit on an entry's reason (src/ledger/entry.ts). */
+const MAX_REASON = 2048;
 
 /**
  * Makes one change so that it can never stand unrecorded.

@@ -6,6 +6,7 @@
  * for review. `covering` is on the read path and answers from memory; `refresh()` picks up
  * declarations made by another process.
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
   badRequest,
@@ -114,7 +115,7 @@ export class EmergencyService {
     const audit = note(
       'emergency.declare',
       actor,
-      `emergency ${full.id} ${new Date(full.startsAt).toISOString()}..${new Date(full.endsAt).toISOString()} regions ${full.regions.join(',')}`,
+      `emergency ${full.id} ${new Date(full.startsAt).toISOString()}..${new Date(full.endsAt).toISOString()} regions ${regionsForAudit(full.regions)}`,
       now,
     );
     await recordedChange(
@@ -257,6 +258,20 @@ function checkScope(
     endsAt: startsAt + scope.durationMs,
     endedAt: undefined,
   };
+}
+
+/** Characters of region codes the ledger entry lists; a longer scope is named by count and digest. */
+const MAX_LISTED_REGIONS = 1024;
+
+/**
+ * The regions as the ledger entry names them: listed while they fit in the entry (a declaration
+ * may name hundreds of counties), else their count and the SHA-256 of the list, which the stored
+ * declaration can be checked against.
+ */
+export function regionsForAudit(regions: readonly string[]): string {
+  const listed = regions.join(',');
+  if (listed.length <= MAX_LISTED_REGIONS) return listed;
+  return `${regions.length} codes, sha256:${createHash('sha256').update(listed).digest('hex')}`;
 }
 
 const note = (action: string, actor: EmergencyActor, reason: string, time: number): PolicyAuditNote => ({
