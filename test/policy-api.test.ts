@@ -224,6 +224,11 @@ for (const { dialect, skip } of testDialects()) {
         400,
         'reason',
       );
+      assert.deepEqual(
+        await entries({ action: 'Patient.exists', actor: await userId('stranger') }),
+        [],
+        'a request refused for its reason looks nobody up',
+      );
       for (const minutes of [0, -5, 1.5, 0.002, 24 * 60 + 1]) {
         const refused = assertProblem(
           await call('stranger', 'POST', '/break-glass', {

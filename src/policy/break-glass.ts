@@ -67,6 +67,21 @@ export interface BreakGlassOptions {
 
 type Row = PolicyTables['policy_break_glass'];
 
+/**
+ * The reason a break-glass declaration stores, trimmed; a 400 when it says too little. Exported so
+ * that a caller can refuse a bad request before its first step (the patient lookup) is recorded.
+ */
+export function breakGlassReason(reason: string): string {
+  const text = reason.trim();
+  if ([...text].length < 5)
+    throw badRequest('break-glass needs a reason of at least 5 characters', {
+      path: 'reason',
+      zh: '破窗访问须填写至少 5 个字的理由',
+      hint: 'say what the emergency is (e.g. unconscious patient, allergy history needed)',
+    });
+  return text;
+}
+
 export class BreakGlassService {
   private readonly db: Kysely<PolicyTables>;
   private readonly clock: Clock;
@@ -117,13 +132,7 @@ export class BreakGlassService {
         zh: '只有医生或护士可以为患者声明紧急情况',
         hint: 'ask the treating clinician',
       });
-    const text = reason.trim();
-    if ([...text].length < 5)
-      throw badRequest('break-glass needs a reason of at least 5 characters', {
-        path: 'reason',
-        zh: '破窗访问须填写至少 5 个字的理由',
-        hint: 'say what the emergency is (e.g. unconscious patient, allergy history needed)',
-      });
+    const text = breakGlassReason(reason);
     if (patientKey.trim() === '')
       throw badRequest('break-glass needs the patient', { path: 'patient', zh: '破窗访问须指明患者' });
     const now = this.clock.now();

@@ -62,6 +62,7 @@ export {
 } from './service.js';
 export {
   BreakGlassService,
+  breakGlassReason,
   BREAK_GLASS_REVIEWERS,
   BREAK_GLASS_ROLES,
   DEFAULT_BREAK_GLASS_TTL_MS,

@@ -19,6 +19,7 @@ import type { Principal, Role } from '../../identity/index.js';
 import {
   BREAK_GLASS_REVIEWERS,
   BREAK_GLASS_ROLES,
+  breakGlassReason,
   EMERGENCY_DECLARERS,
   MAX_BREAK_GLASS_TTL_MS,
   POLICY_AUTHORS,
@@ -303,6 +304,7 @@ async function register(app: FastifyInstance, deps: PolicyRouteDeps): Promise<vo
       const { patient, reason, minutes } = request.body;
       const record = recorder(request);
       const ttlMs = minutes === undefined ? undefined : minutes * 60_000;
+      breakGlassReason(reason); // refused before the lookup below is recorded
       // Through guard, like every question about the records: a 404 for a patient nobody has.
       const patientKey = await guard.confirmPatient(access(request), patient);
       const { grant } = await breakGlass.declare(principal(request), record, patientKey, reason, ttlMs);
