@@ -1,7 +1,7 @@
 /**
- * `custodia ledger verify` and `custodia ledger checkpoint` as an operator runs them: an intact
- * log exits 0, a saved checkpoint and two signed sizes check out, a changed entry exits 1 naming
- * it, and wrong arguments exit 2.
+ * `custodia ledger verify`, `reindex` and `checkpoint` as an operator runs them: an intact log
+ * exits 0, a saved checkpoint and two signed sizes check out, lost index rows come back, a
+ * changed entry exits 1 naming it, and wrong arguments exit 2.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -73,8 +73,18 @@ test('ledger verify and checkpoint on a real data directory', { timeout: 180_000
     assert.equal(custodia(cwd, ['ledger', 'verify', '--consistency', '7', '9']).status, 2);
     assert.equal(custodia(cwd, ['ledger', 'verify', '--from-checkpoint', 'missing.txt']).status, 2);
 
-    // Change one stored entry behind the ledger's back.
+    // Index rows lost behind the ledger's back: queries miss entries until a reindex.
     const db = new BetterSqlite3(join(cwd, 'data', SQLITE_FILE));
+    const actorRows = () => (db.prepare('select count(*) as n from ledger_actor').get() as { n: number }).n;
+    const indexed = actorRows();
+    assert.equal(indexed, second, 'every entry indexed by its actor');
+    db.prepare('delete from ledger_actor where idx < 300').run();
+    const reindexed = custodia(cwd, ['ledger', 'reindex']);
+    assert.equal(reindexed.status, 0, reindexed.stderr);
+    assert.match(reindexed.stdout, new RegExp(`the query index covers all ${second} entries again`));
+    assert.equal(actorRows(), indexed);
+
+    // Change one stored entry behind the ledger's back.
     const row = db.prepare('select entry from ledger_leaf where idx = 777').get() as { entry: Buffer };
     const changed = Buffer.from(row.entry.toString('utf8').replace('treatment', 'research!'));
     db.prepare('update ledger_leaf set entry = ? where idx = 777').run(changed);

@@ -201,21 +201,44 @@ export class LedgerIndexer {
       this.cache = [];
       this.cached = 0;
     }
-    subjects ??= await this.decodeSubjects(from, to, true);
+    await this.index(from, to, subjects ?? (await this.decodeSubjects(from, to, true)));
+    this.indexedSize = Math.max(this.indexedSize, to);
+    this.dropCached(this.indexedSize);
+    return true;
+  }
+
+  /**
+   * Writes the rows of entries [from, to), with `subjects` those of its dataset events. If the
+   * database cannot read an entry as JSON (or the writer thread is gone), decodes every subject
+   * here instead, with entries that are not JSON found by none.
+   */
+  private async index(from: number, to: number, subjects: readonly unknown[]): Promise<void> {
     try {
       await this.write(from, to, subjects, true);
     } catch (error) {
-      // An entry the database cannot read as JSON (or the writer thread gone): every subject
-      // from here, with entries that are not JSON found by none.
       try {
         await this.write(from, to, await this.decodeSubjects(from, to, false), false);
       } catch {
         throw error;
       }
     }
-    this.indexedSize = Math.max(this.indexedSize, to);
-    this.dropCached(this.indexedSize);
-    return true;
+  }
+
+  /**
+   * Derives the rows of every indexed entry again, adding any that are missing: the repair for
+   * index tables that lost rows or had a time block narrowed (below the watermark, queries trust
+   * the index to name every entry). Safe beside a running server: every insert skips rows that
+   * are there, time blocks only widen, and the watermark never moves back. Resolves with the
+   * number of entries covered.
+   */
+  async rebuild(onProgress?: (done: number, total: number) => void): Promise<number> {
+    const end = await this.update();
+    for (let from = 0; from < end; from += MAX_STEP) {
+      const to = Math.min(end, from + MAX_STEP);
+      await this.index(from, to, await this.decodeSubjects(from, to, true));
+      onProgress?.(to, end);
+    }
+    return end;
   }
 
   /** Forgets the cached batches that end at or below `size`. */

@@ -674,6 +674,14 @@ export class Ledger {
     return this.indexer.update();
   }
 
+  /**
+   * Derives the query index of every entry again, restoring rows it lost (`custodia ledger
+   * reindex`; see `LedgerIndexer.rebuild`). Resolves with the number of entries covered.
+   */
+  rebuildIndex(onProgress?: (done: number, total: number) => void): Promise<number> {
+    return this.indexer.rebuild(onProgress);
+  }
+
   /** Waits for queued appends, signs a last checkpoint, and stops the cadence timer. */
   async close(options: { checkpoint?: boolean } = {}): Promise<void> {
     if (this.closed) return;

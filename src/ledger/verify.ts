@@ -7,8 +7,7 @@
  * (ledger_subject, ledger_actor, ledger_action, ledger_time_block) are not: they are derived
  * from ledger_leaf (indexer.ts), a query never returns an entry on their word alone (each row is
  * checked against the verified columns and bytes), and a damaged index (rows removed to hide an
- * entry from queries) is rebuilt by deleting the tenant's ledger_index_state row: the next open
- * derives every row again.
+ * entry from queries) is repaired by `custodia ledger reindex` (`Ledger.rebuildIndex`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
