@@ -42,8 +42,8 @@ export interface WriteBatch {
 /**
  * Log entries as their canonical texts, from which this thread derives the ledger_leaf rows: one
  * string and one buffer cross between the threads instead of ten values per entry (structured
- * cloning costs per value: 20–35 µs of CPU for a batch of 16–32 rows against 7, on the thread that serves
- * requests). Deriving the indexed columns from the stored text also keeps the two equal.
+ * cloning costs per value: 20–35 µs of CPU for a batch of 16–32 rows, against 7, on the thread
+ * that serves requests). Deriving the indexed columns from the stored text keeps the two equal.
  */
 export interface EntryBatch {
   tenant: string;
