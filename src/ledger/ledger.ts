@@ -122,8 +122,10 @@ export class Ledger {
   private readonly tiles: TileCache;
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
-  /** Wakes a drain waiting for the next append (see `drain`). */
+  /** Wakes a drain waiting for a batch worth sending (see `drain`). */
   private appended: (() => void) | undefined;
+  /** The batches sent and not yet settled (at most `WRITER_DEPTH`). */
+  private readonly committing = new Set<Promise<void>>();
   private writes: Promise<unknown> = Promise.resolve();
   /** The newest batch sent and not yet durable: the next one is staged on top of it. */
   private inFlight: StagedPacked | undefined;
@@ -202,9 +204,13 @@ export class Ledger {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, text, resolve, reject });
-      const appended = this.appended;
-      this.appended = undefined;
-      appended?.();
+      // Only when a batch is now worth sending: waking the drain for every append while a
+      // commit is in flight cost a turn of the event loop each.
+      if (this.appended && this.worthSending()) {
+        const appended = this.appended;
+        this.appended = undefined;
+        appended();
+      }
       this.draining ??= this.drain();
     });
   }
@@ -224,7 +230,7 @@ export class Ledger {
   private async drain(): Promise<void> {
     // Yield once so that every append made in this turn of the event loop joins the batch.
     await nextTurn();
-    const inFlight = new Set<Promise<void>>();
+    const inFlight = this.committing;
     while (this.queue.length > 0 || inFlight.size > 0) {
       const depth = this.writer ? WRITER_DEPTH : 1;
       // After a failure, what the store holds is known only once every batch sent has settled.
@@ -236,8 +242,8 @@ export class Ledger {
         await Promise.race(inFlight);
         continue;
       }
-      if (this.queue.length === 0 || !this.worthSendingBeside(inFlight.size)) {
-        // Wait for the next append or the commit in flight, whichever comes first.
+      if (!this.worthSending()) {
+        // Wait for the commit in flight, or for an append that makes a batch worth sending.
         const woken = await Promise.race([...inFlight, this.nextAppend()]);
         if (woken === APPENDED) await nextTurn();
         continue;
@@ -259,18 +265,20 @@ export class Ledger {
   }
 
   /**
-   * Whether the queue makes a batch worth committing beside the one in flight. A commit has a
-   * large fixed cost (its fsync and transaction, about as much CPU as a dozen entries), so a few
-   * entries wait for the commit in flight and go with the ones that arrive meanwhile: at API
-   * concurrency (tens of callers) that halves the commits. A long queue goes at once, so that
-   * one thread encodes while the other commits (appenders waiting on one batch would otherwise
-   * all resume, and append, at once, and the two threads would take turns).
+   * Whether the queue makes a batch worth sending now: any entry when nothing is committing;
+   * beside a commit in flight, only a long queue. A commit has a large fixed cost (its fsync and
+   * transaction, about as much CPU as a dozen entries), so a few entries wait for the commit in
+   * flight and go with the ones that arrive meanwhile: at API concurrency (tens of callers) that
+   * halves the commits. A long queue goes at once, so that one thread encodes while the other
+   * commits (appenders waiting on one batch would otherwise all resume, and append, at once, and
+   * the two threads would take turns).
    */
-  private worthSendingBeside(inFlight: number): boolean {
-    return inFlight === 0 || this.queue.length >= MIN_BESIDE;
+  private worthSending(): boolean {
+    const queued = this.queue.length;
+    return queued > 0 && (this.committing.size === 0 || queued >= MIN_BESIDE);
   }
 
-  /** Resolves with `APPENDED` at the next append. */
+  /** Resolves with `APPENDED` at the append that makes a batch worth sending. */
   private nextAppend(): Promise<typeof APPENDED> {
     return new Promise((resolve) => (this.appended = () => resolve(APPENDED)));
   }
