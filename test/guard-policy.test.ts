@@ -178,6 +178,21 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(forTreatment.statusCode, 200, 'the treating clinician sees it');
     });
 
+    test('payment searches: Patients masked; Observations, which masks do not reach, as stored', async () => {
+      const patients = await call(steward, 'GET', `/fhir/Patient?_id=${patientId}`);
+      assert.equal(patients.statusCode, 200, patients.body);
+      assert.equal(((patients.json() as { entry?: unknown[] }).entry ?? []).length, 1);
+      assert.ok(!patients.body.includes('三丰'), 'the given name is masked in a search too');
+      assert.ok(!patients.body.includes('11010519491231002X'), 'the resident ID is masked in a search too');
+      const resourcesOf = (res: { json: () => unknown }) =>
+        ((res.json() as { entry?: { resource: Json }[] }).entry ?? []).map((e) => e.resource);
+      const paid = await call(steward, 'GET', `/fhir/Observation?patient=${patientId}`);
+      const treated = await call(treating, 'GET', `/fhir/Observation?patient=${patientId}`);
+      assert.equal(paid.statusCode, 200, paid.body);
+      assert.equal(resourcesOf(paid).length, 1);
+      assert.deepEqual(resourcesOf(paid), resourcesOf(treated));
+    });
+
     test('a use permitted on de-identified data only is refused on identified records', async () => {
       const regulator = await loginAs(ts, 'cdc', ['regulator'], 'Policy Regulator', { purpose: 'PUBHLTH' });
       const res = await call(regulator, 'GET', `/fhir/Observation?patient=${patientId}`);

@@ -49,7 +49,9 @@ export function gcmOpen(
     decipher.setAuthTag(tag);
     decipher.setAAD(offset > 0 ? Buffer.concat([view.subarray(0, offset), aad]) : aad);
     const body = decipher.update(view.subarray(offset + NONCE_BYTES, view.length - TAG_BYTES));
-    return Buffer.concat([body, decipher.final()]);
+    const rest = decipher.final();
+    // GCM's final() checks the tag and adds no bytes: the body needs no copy to append them to.
+    return rest.length === 0 ? body : Buffer.concat([body, rest]);
   } catch (cause) {
     throw integrityError(what, cause);
   }

@@ -1,4 +1,4 @@
-import { applyObligations, type AuditFlag, type Obligation } from '../policy/index.js';
+import { applyObligations, obligationsChange, type AuditFlag, type Obligation } from '../policy/index.js';
 import type { JsonObject } from '../deid/index.js';
 import type { Denial } from './decision.js';
 import type { SealedBody } from './sealed-body.js';
@@ -27,10 +27,6 @@ export function unmetObligation(obligations: readonly Obligation[]): Denial | un
   };
 }
 
-/** Whether the obligations change the JSON (masks, redactions); without them the stored bytes go out as they are. */
-const changesJson = (obligations: readonly Obligation[]) =>
-  obligations.some((o) => o.kind === 'mask' || o.kind === 'redact');
-
 /**
  * The body as the permit allows it out: masked where it says so, `undefined` when a redaction
  * leaves the resource out entirely.
@@ -39,9 +35,13 @@ export async function released(
   body: SealedBody,
   obligations: readonly Obligation[],
 ): Promise<Buffer | undefined> {
-  if (!changesJson(obligations)) return body.bytes();
-  const out = applyObligations(await body.json(), obligations);
-  return out === undefined ? undefined : Buffer.from(JSON.stringify(out), 'utf8');
+  // Without masks or redactions that reach this resource, the stored bytes go out as they are.
+  if (!obligationsChange(obligations, body.stored.resourceType)) return body.bytes();
+  const json = await body.json();
+  const out = applyObligations(json, obligations);
+  if (out === undefined) return undefined;
+  // Neither redacted nor changed (labels checked, nothing masked): the stored bytes, not a reserialization.
+  return out === json ? body.bytes() : Buffer.from(JSON.stringify(out), 'utf8');
 }
 
 /** The same for a body already parsed (history versions, `$everything`). */
@@ -50,7 +50,9 @@ export async function releasedJson(
   obligations: readonly Obligation[],
 ): Promise<JsonObject | undefined> {
   const json = await body.json();
-  return changesJson(obligations) ? applyObligations(json, obligations) : json;
+  return obligationsChange(obligations, body.stored.resourceType)
+    ? applyObligations(json, obligations)
+    : json;
 }
 
 export function auditMarks(obligations: readonly Obligation[]): AuditMarks {

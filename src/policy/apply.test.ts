@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../deid/index.js';
-import { applyObligations, RESIDENT_ID_SYSTEM } from './apply.js';
+import { applyObligations, obligationsChange, RESIDENT_ID_SYSTEM } from './apply.js';
 import type { Obligation } from './model.js';
 
 const patient = (): JsonObject => ({
@@ -76,5 +76,30 @@ describe('policy: applying obligations to FHIR JSON', () => {
       ['o2', 'p1'],
     );
     assert.equal((((entries[1]!.resource as JsonObject).name as JsonObject[])[0] as JsonObject).text, '张**');
+  });
+
+  it('leaves resources no mask reaches as they are, uncopied; people and Bundles are still masked', () => {
+    const observation: JsonObject = {
+      resourceType: 'Observation',
+      id: 'o1',
+      subject: { reference: 'Patient/p1', display: '张三丰' },
+    };
+    const nurse: Obligation = { kind: 'mask', fields: ['resident-id'] };
+    assert.equal(obligationsChange([MASK_ALL, AUDIT], 'Observation'), false);
+    assert.equal(applyObligations(observation, [MASK_ALL, AUDIT]), observation);
+    for (const type of ['Patient', 'RelatedPerson', 'Person', 'Bundle'])
+      assert.equal(obligationsChange([nurse], type), true, type);
+    assert.equal(obligationsChange([AUDIT], 'Patient'), false);
+    // A redaction depends on the labels in the body, whatever the type.
+    assert.equal(obligationsChange([{ kind: 'redact', labels: ['HIV'] }], 'Observation'), true);
+    const bundle: JsonObject = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: patient() }],
+    };
+    const masked = applyObligations(bundle, [nurse])!;
+    const entry = (masked.entry as JsonObject[])[0]!.resource as JsonObject;
+    assert.equal((entry.identifier as JsonObject[])[0]!.value, '110101********1234');
+    assert.notEqual(masked, bundle, 'a masked Bundle is a copy');
   });
 });

@@ -54,6 +54,23 @@ const rulesFor = (field: MaskField): FhirRule[] => {
   return rules;
 };
 
+/** The resource types a mask changes: people's records, and Bundles through their entries. */
+const MASKED_TYPES: ReadonlySet<string> = new Set([...PERSON_TYPES, 'Bundle']);
+
+/**
+ * Whether the obligations may change a resource of this type. A mask only reaches the people
+ * types (the rules above name no other); a redaction depends on the labels inside the body. When
+ * they may not, the stored JSON is released as it is, without parsing, copying or serializing it:
+ * a nurse's search of Observations is masked for resident IDs no Observation holds.
+ */
+export function obligationsChange(obligations: readonly Obligation[], resourceType: string): boolean {
+  for (const o of obligations) {
+    if (o.kind === 'redact' && o.labels.length > 0) return true;
+    if (o.kind === 'mask' && o.fields.length > 0 && MASKED_TYPES.has(resourceType)) return true;
+  }
+  return false;
+}
+
 /** Masks need no key, hierarchy or detector: an empty environment compiles them. */
 const ENVIRONMENT = { hierarchies: new Map(), referenceDate: '2000-01-01' };
 /** One compiled masker per set of fields (there are at most 15). */
@@ -99,8 +116,11 @@ export function applyObligations(
     if (o.kind === 'mask') for (const f of o.fields) fields.add(f);
     else if (o.kind === 'redact') for (const l of o.labels) labels.add(l);
   }
-  if (fields.size === 0 && labels.size === 0) return resource;
+  const masks = fields.size > 0 && MASKED_TYPES.has(String(resource.resourceType));
+  if (!masks && labels.size === 0) return resource;
   if (labels.size > 0 && isRedacted(resource, labels)) return undefined;
+  // Not redacted, and nothing to mask or filter: no copy needed.
+  if (!masks && resource.resourceType !== 'Bundle') return resource;
   let out = structuredClone(resource);
   if (labels.size > 0 && out.resourceType === 'Bundle' && Array.isArray(out.entry)) {
     out.entry = out.entry.filter((e) => {
@@ -108,6 +128,6 @@ export function applyObligations(
       return !(r && typeof r === 'object' && !Array.isArray(r) && isRedacted(r, labels));
     });
   }
-  if (fields.size > 0) out = maskerFor([...fields]).apply(out);
+  if (masks) out = maskerFor([...fields]).apply(out);
   return out;
 }

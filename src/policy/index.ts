@@ -47,7 +47,7 @@ export {
 export { PolicyDecisionPoint, type PdpOptions } from './pdp.js';
 export { hourOf } from './entities.js';
 export { NO_PERMITTING_POLICY, POLICY_ERROR } from './messages.js';
-export { applyObligations, securityCodes, RESIDENT_ID_SYSTEM } from './apply.js';
+export { applyObligations, obligationsChange, securityCodes, RESIDENT_ID_SYSTEM } from './apply.js';
 export { type PolicyAuditNote, type PolicyRecorder } from './audit.js';
 export { policyMigrations, type PolicyTables } from './tables.js';
 export {

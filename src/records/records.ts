@@ -31,10 +31,12 @@ import {
 import { preparedQuery, type Dialect, type PreparedQuery, type Store } from '../store/index.js';
 import { prepareVersion, type PrepareDeps, type PreparedVersion, type WriteContext } from './prepare.js';
 import { resolveCreates, sourceIds } from './resolve.js';
-import { matchingResources, type SearchScope } from './search.js';
+import { SearchQueries } from './search-queries.js';
+import { planSearch, type SearchPlan, type SearchScope } from './search-plan.js';
 import {
   CURRENT_COLUMNS,
   VERSION_COLUMNS,
+  type CurrentRow,
   type RecordsTables,
   type VersionFacts,
   type VersionMethod,
@@ -95,7 +97,6 @@ export interface PatientLink {
   orgId: string;
 }
 
-type CurrentRow = Pick<RecordsTables['rec_resource'], (typeof CURRENT_COLUMNS)[number]>;
 type VersionRow = Pick<RecordsTables['rec_version'], (typeof VERSION_COLUMNS)[number]>;
 
 const olderVersion = (current: StoredVersion, row: VersionRow): StoredVersion =>
@@ -134,6 +135,8 @@ export class Records {
   private readonly store: Store;
   /** The read by id behind every governed read, compiled once. */
   private readonly currentQuery: PreparedQuery<'tenant' | 'type' | 'id', CurrentRow>;
+  /** The compiled SQL of recent search shapes. */
+  private readonly searchQueries: SearchQueries;
   private lastNow = 0;
 
   private constructor(options: RecordsOptions, indexer: TenantIndexer) {
@@ -152,6 +155,7 @@ export class Records {
         .where('resource_type', '=', slot('type'))
         .where('id', '=', slot('id')),
     );
+    this.searchQueries = new SearchQueries(this.db);
     this.cipher =
       options.cipher ?? new PatientCipher({ store: options.store, keys: options.keys, clock: this.clock });
     this.indexer = indexer;
@@ -236,32 +240,30 @@ export class Records {
         path: '_cursor',
         zh: '本存储按 _offset 分页，请使用检索结果中的 next 链接',
       });
-    const base = matchingResources(this.db, this.tenant, search, this.indexer, scope);
-    // The page is chosen on ids alone, then only its bodies are read: sorting every match with
-    // its sealed body would read hundreds of bodies to send twenty.
-    let query = base.select('id');
-    for (const s of search.sort) {
-      const column = s.param === 'date' ? 'sort_date' : 'last_updated';
-      query = query.orderBy(column, s.descending ? 'desc' : 'asc');
-    }
+    const plan = planSearch(this.tenant, search, this.indexer, scope);
     // One row past the page tells whether another page follows, without counting every match.
-    const ids = (
-      await query
-        .orderBy('id')
-        .limit(search.count + 1)
-        .offset(search.offset)
-        .execute()
-    ).map((r) => r.id);
-    const hasMore = ids.length > search.count;
-    if (hasMore) ids.pop();
-    const rows = await this.currentOf(search.resourceType, ids);
+    const rows = await this.searchPage(plan, search, search.count + 1);
+    const hasMore = rows.length > search.count;
+    if (hasMore) rows.pop();
     const knownTotal = !hasMore && (rows.length > 0 || search.offset === 0);
     const total = knownTotal
       ? search.offset + rows.length
       : search.total === 'none'
         ? undefined
-        : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+        : await this.searchQueries.count(plan);
     return { rows, total, hasMore };
+  }
+
+  /**
+   * Up to `limit` matches from the search's offset. In id order the rows come with their bodies in
+   * one pass that stops after the page; a sorted page is chosen on ids first, then only its bodies
+   * are read (sorting every match with its sealed body would read hundreds of bodies to send twenty).
+   */
+  private async searchPage(plan: SearchPlan, search: ParsedSearch, limit: number): Promise<StoredVersion[]> {
+    if (search.sort.length === 0)
+      return (await this.searchQueries.page(plan, limit, search.offset)).map(toStored);
+    const ids = await this.searchQueries.pageIds(plan, search.sort, limit, search.offset);
+    return this.currentOf(search.resourceType, ids);
   }
 
   /** The current versions of resources of one type, in the order of `ids` (deleted since: left out). */

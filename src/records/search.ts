@@ -1,19 +1,25 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { TenantId } from '../core/index.js';
 import type { TenantIndexer } from '../crypto/index.js';
-import type { ParsedSearch, RangePredicate, SearchCriterion } from '../fhir/index.js';
-import { blindIndexOf } from './index-rows.js';
+import type { ParsedSearch } from '../fhir/index.js';
+import {
+  planSearch,
+  type Condition,
+  type Filter,
+  type SearchPlan,
+  type SearchScope,
+  type Slot,
+} from './search-plan.js';
 import type { RecordsTables } from './tables.js';
 
-/** Which organizations' resources a search may return (undefined: every organization of the tenant). */
-export interface SearchScope {
-  orgIds?: readonly string[];
-}
+export type { SearchScope } from './search-plan.js';
 
 type Db = Kysely<RecordsTables>;
 type Query = SelectQueryBuilder<RecordsTables, 'rec_resource', object>;
-type Eb = ExpressionBuilder<RecordsTables, 'rec_resource'>;
-type SearchEb = ExpressionBuilder<RecordsTables, 'rec_search'>;
+/** What goes where a slot is: the value itself, or a prepared query's placeholder for it. */
+export type Bind = (slot: Slot) => never;
+/** Conditions name their columns as strings (fixed names chosen by the plan), hence one loose builder type. */
+type AnyEb = ExpressionBuilder<Record<string, Record<string, unknown>>, string>;
 
 /**
  * The current, undeleted resources of a search, as a query over `rec_resource` that the caller
@@ -28,107 +34,58 @@ export function matchingResources(
   indexer: TenantIndexer,
   scope: SearchScope,
 ): Query {
+  const plan = planSearch(tenant, search, indexer, scope);
+  return planQuery(db, plan, (slot) => plan.values[slot] as never);
+}
+
+/** The query of a plan, with `bind` putting each slot's value (or placeholder) in place. */
+export function planQuery(db: Db, plan: SearchPlan, bind: Bind): Query {
   let query: Query = db
     .selectFrom('rec_resource')
-    .where('tenant_id', '=', tenant)
-    .where('resource_type', '=', search.resourceType)
+    .where('tenant_id', '=', bind(plan.tenant))
+    .where('resource_type', '=', bind(plan.resourceType))
     .where('method', '!=', 'DELETE');
-  if (scope.orgIds !== undefined) {
+  if (plan.orgIds !== undefined) {
+    const { orgIds } = plan;
     // An empty scope matches nothing (an IN () would be a syntax error).
-    query =
-      scope.orgIds.length === 0
-        ? query.where(sql<boolean>`1 = 0`)
-        : query.where('org_id', 'in', [...scope.orgIds]);
+    query = query.where(
+      orgIds.length === 0 ? sql<boolean>`1 = 0` : (eb) => eb('org_id', 'in', orgIds.map(bind)),
+    );
   }
-  for (const criterion of search.criteria) {
-    query = query.where((eb) => criterionFilter(eb, db, tenant, search.resourceType, criterion, indexer));
-  }
+  for (const filter of plan.filters) query = query.where((eb) => filterOf(eb, db, plan, filter, bind));
   return query;
 }
 
-function criterionFilter(
-  eb: Eb,
+function filterOf(
+  eb: ExpressionBuilder<RecordsTables, 'rec_resource'>,
   db: Db,
-  tenant: TenantId,
-  type: string,
-  c: SearchCriterion,
-  indexer: TenantIndexer,
+  plan: SearchPlan,
+  filter: Filter,
+  bind: Bind,
 ) {
-  if (c.param === '_id' && c.kind === 'token') {
-    const ids = c.values.flatMap((v) => (v.code === undefined ? [] : [v.code]));
-    return ids.length === 0 ? eb.val(false) : eb('id', 'in', ids);
-  }
-  if (c.param === '_lastUpdated' && c.kind === 'date') {
-    return eb.or(
-      c.values.flatMap((v) =>
-        v.predicates.map((p) => rangeOn(eb, 'last_updated', 'last_updated', p, /* instant */ true)),
-      ),
-    );
-  }
+  if (filter.on === 'resource') return conditionOf(eb as unknown as AnyEb, filter.where, bind);
   const indexed = db
     .selectFrom('rec_search')
     .select('resource_id')
-    .where('tenant_id', '=', tenant)
-    .where('resource_type', '=', type)
-    .where('param', '=', c.param)
-    .where((s) => valueFilter(s, c, indexer));
+    .where('tenant_id', '=', bind(plan.tenant))
+    .where('resource_type', '=', bind(plan.resourceType))
+    .where('param', '=', bind(filter.param))
+    .where((s) => conditionOf(s as unknown as AnyEb, filter.where, bind));
   return eb('id', 'in', indexed);
 }
 
-function valueFilter(s: SearchEb, c: SearchCriterion, indexer: TenantIndexer) {
-  switch (c.kind) {
-    case 'token':
-      return s.or(
-        c.values.map((v) => {
-          const parts = [];
-          if (v.code !== undefined) parts.push(s('value', '=', v.code));
-          if (v.noSystem) parts.push(s('system', '=', ''));
-          else if (v.system !== undefined) parts.push(s('system', '=', v.system));
-          return parts.length === 0 ? s.val(true) : s.and(parts);
-        }),
-      );
-    case 'identifier':
-      return s.or(
-        c.values.flatMap((v) => {
-          const blind = blindIndexOf(indexer, 'identifier', v.value);
-          if (blind === undefined) return [];
-          return [
-            v.system === undefined
-              ? s('value', '=', blind)
-              : s.and([s('value', '=', blind), s('system', '=', v.system)]),
-          ];
-        }),
-      );
-    case 'name':
-    case 'phone': {
-      const kind = c.kind;
-      const blinds = c.values.flatMap((v) => blindIndexOf(indexer, kind, v) ?? []);
-      return blinds.length === 0 ? s.val(false) : s('value', 'in', blinds);
-    }
-    case 'reference':
-      return s.or(c.values.map((v) => s.and([s('value', '=', v.id), s('system', '=', v.type)])));
-    case 'date':
-      return s.or(c.values.flatMap((v) => v.predicates.map((p) => rangeOn(s, 'low', 'high', p, false))));
+function conditionOf(eb: AnyEb, c: Condition, bind: Bind): ReturnType<AnyEb['and']> {
+  switch (c.op) {
+    case 'const':
+      // A literal, not a bound boolean (SQLite binds no booleans).
+      return eb.and([sql<boolean>`${sql.lit(c.value ? 1 : 0)} = 1`]);
+    case 'and':
+      return eb.and(c.parts.map((p) => conditionOf(eb, p, bind)));
+    case 'or':
+      return eb.or(c.parts.map((p) => conditionOf(eb, p, bind)));
+    case 'in':
+      return eb.and([eb(c.column, 'in', c.slots.map(bind))]);
+    default:
+      return eb.and([eb(c.column, c.op, bind(c.slot))]);
   }
-}
-
-/**
- * One range predicate over a stored [low, high). For `_lastUpdated` the stored value is an
- * instant t, i.e. the range [t, t + 1).
- */
-function rangeOn<E extends Eb | SearchEb>(
-  eb: E,
-  lowColumn: string,
-  highColumn: string,
-  p: RangePredicate,
-  instant: boolean,
-) {
-  // Column names are fixed strings chosen above; the builder is typed per table, hence the casts.
-  const b = eb as unknown as ExpressionBuilder<Record<string, Record<string, number | null>>, string>;
-  const parts = [];
-  if (p.lowGe !== undefined) parts.push(b(lowColumn, '>=', p.lowGe));
-  if (p.lowLt !== undefined) parts.push(b(lowColumn, '<', p.lowLt));
-  if (p.highGt !== undefined) parts.push(b(highColumn, instant ? '>=' : '>', p.highGt));
-  if (p.highLe !== undefined) parts.push(b(highColumn, instant ? '<' : '<=', p.highLe));
-  return parts.length === 0 ? b.val(true) : b.and(parts);
 }

@@ -104,6 +104,9 @@ export const CURRENT_COLUMNS = [
   'body',
 ] as const;
 
+/** A `rec_resource` row read with CURRENT_COLUMNS. */
+export type CurrentRow = Pick<RecordsTables['rec_resource'], (typeof CURRENT_COLUMNS)[number]>;
+
 /** The columns of a `rec_search` row, in the order bulk inserts give them. */
 export const SEARCH_COLUMNS = [
   'tenant_id',
