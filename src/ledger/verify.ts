@@ -23,8 +23,8 @@ import { HASH_SIZE, leafHash } from './merkle.js';
 import { parseVerifierKey, type VerifierKey } from './note.js';
 import { bytesEqual, sha256Latin1, toBase64 } from './primitives.js';
 import type { LedgerTables } from './schema.js';
-import { CompactTree } from './tree.js';
-import { PageWorkers } from './verify-workers.js';
+import { CompactTree, type TileReader } from './tree.js';
+import { PageWorkers, type CheckedPage } from './verify-workers.js';
 
 export type ProblemKind =
   'gap' | 'leaf-hash' | 'entry' | 'columns' | 'tile-hash' | 'root' | 'truncated' | 'checkpoint';
@@ -113,10 +113,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
 
   const tree = new CompactTree(TILE_LEVEL);
   let pendingCheckpoint = 0;
-  const checkRoots = (): VerifyReport | undefined => {
-    while (pendingCheckpoint < signed.length && signed[pendingCheckpoint]!.size === tree.size) {
+  /** Checks every signed root of this size against the tree (`tiles`: leaf hashes below it). */
+  const checkRoots = (size: number, tiles?: TileReader): VerifyReport | undefined => {
+    while (pendingCheckpoint < signed.length && signed[pendingCheckpoint]!.size === size) {
       const cp = signed[pendingCheckpoint++]!;
-      if (!bytesEqual(tree.root(), cp.root))
+      if (!bytesEqual(tree.root(size, tiles), cp.root))
         return fail(
           'root',
           cp.size,
@@ -126,7 +127,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     }
     return undefined;
   };
-  const initial = checkRoots();
+  const initial = checkRoots(0);
   if (initial) return initial;
   const top = await db
     .selectFrom('ledger_leaf')
@@ -135,15 +136,19 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     .executeTakeFirst();
   const total = top?.max === null || top?.max === undefined ? 0 : Number(top.max) + 1;
 
-  // The search columns: on SQLite the database compares them with the entry JSON in one pass (in
-  // C), on a second connection in a worker thread while this one hashes; elsewhere each page's
-  // rows are parsed here. Either way a column problem is reported only if nothing went wrong
-  // before it, as a row-by-row check would.
-  const sqlColumns = checkColumns && store.dialect === 'sqlite';
-  const sqlColumnCheck = sqlColumns ? firstColumnProblem(store, db, options.tenantId) : undefined;
+  const pageSize = Math.max(1, options.chunk ?? 16_384);
+  const sqlite = store.dialect === 'sqlite';
+  const workers = await pageWorkers(store, options, total, pageSize, checkColumns);
+  // The search columns: on SQLite the database compares them with the entry JSON (in C): page
+  // workers do it for each page they read; without them one query on a connection of its own
+  // in a worker thread covers the whole log while this thread hashes. Elsewhere each page's rows
+  // are parsed here. Either way a column problem is reported only if nothing went wrong before
+  // it, as a row-by-row check would.
+  const wholeLogColumnCheck =
+    checkColumns && sqlite && !workers ? firstColumnProblem(store, db, options.tenantId) : undefined;
   let pageColumnProblem: { index: number; message: string } | undefined;
   const columnProblemBefore = async (checked: number): Promise<VerifyReport | undefined> => {
-    const found = pageColumnProblem ?? (sqlColumnCheck ? await sqlColumnCheck : undefined);
+    const found = pageColumnProblem ?? (wholeLogColumnCheck ? await wholeLogColumnCheck : undefined);
     if (!found || found.index >= checked) return undefined;
     entriesChecked = found.index;
     return fail('columns', found.index, found.message, `第 ${found.index} 条记录的索引列或内容无效`);
@@ -152,22 +157,19 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   const failAfter = async (report: VerifyReport, checked: number): Promise<VerifyReport> =>
     (await columnProblemBefore(checked)) ?? report;
 
-  const pageSize = Math.max(1, options.chunk ?? 16_384);
-  let nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
-  const workers = await pageWorkers(store, options.tenantId, total, pageSize, options.workers);
-  const inProcess = async (start: number, end: number): Promise<Buffer | undefined> => {
+  const inProcess = async (start: number, end: number): Promise<CheckedPage> => {
     const page = await readPage(db, store.dialect, options.tenantId, start, end);
-    return page && checkLeafHashes(page) ? page.hashes : undefined;
+    return page && checkLeafHashes(page) ? { leaves: page.hashes } : {};
   };
   // Pages are asked for ahead (each worker keeps two in hand) and used in order.
-  const ahead: Promise<Buffer | undefined>[] = [];
+  const ahead: Promise<CheckedPage>[] = [];
   let asked = 0;
   const ask = () => {
     const limit = workers ? 2 * workers.size : 1;
     while (ahead.length < limit && asked < total) {
       const start = asked;
       const end = Math.min(total, start + pageSize);
-      const answer = workers ? workers.pool.check(start, end) : inProcess(start, end);
+      const answer = workers ? workers.pool.check(start, end, checkColumns) : inProcess(start, end);
       answer.catch(() => undefined); // awaited in order below; not unhandled meanwhile
       ahead.push(answer);
       asked = end;
@@ -176,36 +178,21 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   try {
     for (let start = 0; start < total; start += pageSize) {
       const end = Math.min(total, start + pageSize);
-      if (checkColumns && !sqlColumns && !pageColumnProblem)
+      if (checkColumns && !sqlite && !pageColumnProblem)
         pageColumnProblem = await pageColumns(db, options.tenantId, start, end);
       ask();
-      const hashes = await ahead.shift()!;
+      const page = await ahead.shift()!;
       ask();
-      const page = hashes && { count: end - start, hashes };
-      if (page) {
-        // Every leaf hash matches: the stored hashes, now proven, are the leaves. Feed the tree up
-        // to each signed size inside the page and check the root there.
-        let done = 0;
-        while (done < page.count) {
-          const stop =
-            nextCheckpointSize > start + done && nextCheckpointSize <= end
-              ? nextCheckpointSize - start
-              : page.count;
-          tree.stagePacked(page.hashes.subarray(done * HASH_SIZE, stop * HASH_SIZE), stop - done).commit();
-          done = stop;
-          entriesChecked = start + done;
-          if (tree.size === nextCheckpointSize) {
-            const bad = checkRoots();
-            if (bad) return failAfter(bad, entriesChecked);
-            nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
-          }
-        }
-      } else {
-        // Something is off in this page (a gap, a changed entry or hash): go row by row to report
-        // the first problem exactly where it is.
-        const bad = await slowPage(start, end);
-        if (bad) return failAfter(bad, entriesChecked);
-      }
+      if (page.columnSuspect !== undefined && !pageColumnProblem)
+        pageColumnProblem = await firstColumnProblem(
+          store,
+          db,
+          options.tenantId,
+          page.columnSuspect - 1,
+          end,
+        );
+      const bad = page.leaves ? provenPage(start, end, page) : await slowPage(start, end);
+      if (bad) return failAfter(bad, entriesChecked);
       options.onProgress?.(entriesChecked, Math.max(total, entriesChecked));
       if (pageColumnProblem && pageColumnProblem.index < entriesChecked) break;
     }
@@ -240,6 +227,44 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     entriesChecked,
   };
 
+  /**
+   * Every leaf hash of the page matches: the stored hashes, now proven, are the leaves. A page
+   * that is a whole aligned subtree comes with its nodes and is appended as one; otherwise the
+   * leaves are fed to the tree up to each signed size inside the page. Either way each signed
+   * root of a size in the page is checked.
+   */
+  function provenPage(start: number, end: number, page: CheckedPage): VerifyReport | undefined {
+    const leaves = page.leaves!;
+    const count = end - start;
+    if (page.nodes && tree.size === start) {
+      tree.appendSubtree(Math.log2(count), page.nodes);
+      const tiles = pageTiles(leaves, start, tree.tileSize);
+      for (let size = nextCheckpointSize(); size > start && size <= end; size = nextCheckpointSize()) {
+        entriesChecked = size;
+        const bad = checkRoots(size, tiles);
+        if (bad) return bad;
+      }
+      entriesChecked = end;
+      return undefined;
+    }
+    let done = 0;
+    while (done < count) {
+      const next = nextCheckpointSize();
+      const stop = next > start + done && next <= end ? next - start : count;
+      tree.stagePacked(leaves.subarray(done * HASH_SIZE, stop * HASH_SIZE), stop - done).commit();
+      done = stop;
+      entriesChecked = start + done;
+      const bad = checkRoots(tree.size);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+
+  /** The size of the next signed checkpoint still to check, or -1. */
+  function nextCheckpointSize(): number {
+    return signed[pendingCheckpoint]?.size ?? -1;
+  }
+
   /** Rows one at a time from `start` (where the tree stands) up to the first problem. */
   async function slowPage(start: number, end: number): Promise<VerifyReport | undefined> {
     const rows = await db
@@ -265,11 +290,8 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       tree.appendLeaf(hash);
       entriesChecked++;
       next++;
-      if (next === nextCheckpointSize) {
-        const bad = checkRoots();
-        if (bad) return bad;
-        nextCheckpointSize = signed[pendingCheckpoint]?.size ?? -1;
-      }
+      const bad = checkRoots(next);
+      if (bad) return bad;
     }
     return next === end ? undefined : fail('gap', next, `entry ${next} is missing`, `第 ${next} 条记录缺失`);
   }
@@ -278,14 +300,23 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
 /** Page workers for a log worth them, or undefined (PostgreSQL, small logs, no workers wanted). */
 async function pageWorkers(
   store: Store,
-  tenantId: string,
+  options: VerifyOptions,
   total: number,
   pageSize: number,
-  wanted: number | undefined,
+  checkColumns: boolean,
 ): Promise<{ pool: PageWorkers; size: number } | undefined> {
-  const size = wanted ?? (total >= 4 * pageSize ? Math.min(4, availableParallelism()) : 0);
+  const size = options.workers ?? (total >= 4 * pageSize ? Math.min(4, availableParallelism()) : 0);
   if (size <= 0 || store.dialect !== 'sqlite' || !existsSync(store.location)) return undefined;
-  return { pool: new PageWorkers(store.location, tenantId, size), size };
+  const pool = new PageWorkers(
+    {
+      file: store.location,
+      tenantId: options.tenantId,
+      tileLevel: TILE_LEVEL,
+      ...(checkColumns ? { columnSql: PAGE_COLUMN_SQL } : {}),
+    },
+    size,
+  );
+  return { pool, size };
 }
 
 interface Page {
@@ -424,37 +455,50 @@ function columnProblem(row: LeafRow, index: number): string | undefined {
 }
 
 /**
- * The first entry whose search columns disagree with its JSON (or whose bytes are not JSON), by
- * SQLite's JSON functions; `CASE` makes sure nothing is extracted from invalid JSON. Each row
- * the database flags is checked again here (so the message says what is wrong); should the two
- * ever disagree, the search goes on after it.
+ * SQLite: true for a row whose search columns disagree with its entry JSON, or whose bytes are
+ * not JSON (`CASE` makes sure nothing is extracted from invalid JSON). SQLite keeps the parsed
+ * JSON of the last values it saw, so the six extractions parse each entry once.
+ */
+const COLUMN_MISMATCH = `case when json_valid(cast(entry as text)) then (
+    json_extract(cast(entry as text), '$.kind') is not kind
+    or json_extract(cast(entry as text), '$.actor') is not actor
+    or json_extract(cast(entry as text), '$.organization') is not organization
+    or json_extract(cast(entry as text), '$.action') is not action
+    or json_extract(cast(entry as text), '$.time') is not time
+    or json_extract(cast(entry as text), '$.requestId') is not request_id
+  ) else 1 end`;
+
+/** The first suspect of a page, for the page workers: parameters tenant, start, end. */
+const PAGE_COLUMN_SQL = `select min(idx) from ledger_leaf
+  where tenant_id = ? and idx >= ? and idx < ? and ${COLUMN_MISMATCH}`;
+
+/**
+ * The first entry after `after` (and before `end`) whose search columns disagree with its JSON
+ * (or whose bytes are not JSON), by SQLite's JSON functions. Each row the database flags is
+ * checked again here (so the message says what is wrong); should the two ever disagree, the
+ * search goes on after it.
  */
 async function firstColumnProblem(
   store: Store,
   db: Db,
   tenantId: string,
+  after = -1,
+  end = Number.MAX_SAFE_INTEGER,
 ): Promise<{ index: number; message: string } | undefined> {
-  let after = -1;
+  const wholeLog = after < 0 && end === Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const text = sql`cast(entry as text)`;
-    const field = (name: string) => sql`json_extract(${text}, ${`$.${name}`})`;
     const query = db
       .selectFrom('ledger_leaf')
       .select(sql<number | null>`min(idx)`.as('first'))
       .where('tenant_id', '=', tenantId)
       .where('idx', '>', after)
-      .where(
-        sql<boolean>`case when json_valid(${text}) then (
-          ${field('kind')} is not kind or ${field('actor')} is not actor
-          or ${field('organization')} is not organization or ${field('action')} is not action
-          or ${field('time')} is not time or ${field('requestId')} is not request_id
-        ) else 1 end`,
-      );
+      .where('idx', '<', end)
+      .where(sql<boolean>`${sql.raw(COLUMN_MISMATCH)}`);
     const compiled = query.compile();
-    // The first pass (the whole log) runs on a connection of its own in a worker thread, beside
-    // the hashing on this one; if that cannot be had, here.
+    // The first pass over the whole log runs on a connection of its own in a worker thread,
+    // beside the hashing on this one; if that cannot be had, here.
     const first =
-      after < 0 && store.location.endsWith('.db')
+      wholeLog && store.location.endsWith('.db')
         ? await inWorker(store.location, compiled.sql, compiled.parameters).catch(
             async () => (await query.executeTakeFirst())?.first,
           )
@@ -505,6 +549,17 @@ function inWorker(file: string, text: string, parameters: readonly unknown[]): P
       if (!answered) reject(new Error(`the column check worker exited with ${code}`));
     });
   });
+}
+
+/** Reads the leaf hashes of the page's tiles (for roots of sizes inside the page). */
+function pageTiles(leaves: Buffer, start: number, tileSize: number): TileReader {
+  return (tile) => {
+    const first = tile * tileSize - start;
+    if (first < 0 || (first + tileSize) * HASH_SIZE > leaves.length) return undefined;
+    return Array.from({ length: tileSize }, (_, i) =>
+      leaves.subarray((first + i) * HASH_SIZE, (first + i + 1) * HASH_SIZE),
+    );
+  };
 }
 
 /** The first stored tile hash that differs from the recomputed one, if any. */
