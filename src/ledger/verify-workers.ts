@@ -2,7 +2,8 @@
  * Verification spread over threads (SQLite): workers with read-only connections of their own
  * read pages of entries, recompute every leaf hash and, for a page that is a complete aligned
  * subtree (2^k entries from a multiple of 2^k), every node hash inside it; the calling thread
- * only combines page roots and checks the signed roots. Hashing is the cost (node:crypto is
+ * only combines page roots and checks the signed roots. The workers also compare the stored tile
+ * hashes of their pages with the ones they computed. Hashing is the cost (node:crypto is
  * called once per entry and once per inner node), so it all happens where the cores are.
  * With the search columns asked for, each worker also has SQLite compare them with the entry
  * JSON for its page (in C, on the rows its page read just brought into the cache).
@@ -32,6 +33,9 @@ const readPage = db.prepare(\`select count(*), min(idx), max(idx),
   from (select idx, entry, leaf_hash from ledger_leaf
     where tenant_id = ? and idx >= ? and idx < ? order by idx)\`).raw(true);
 const columnSuspect = columnSql ? db.prepare(columnSql).pluck(true) : undefined;
+const readTiles = db.prepare(\`select count(*), min(idx), max(idx), cast(group_concat(hash, '') as blob)
+  from (select idx, hash from ledger_node
+    where tenant_id = ? and level = ? and idx >= ? and idx < ? order by idx)\`).raw(true);
 
 /** The page's stored leaf hashes once every one is recomputed and equal; undefined otherwise. */
 function leafHashes(start, end) {
@@ -83,6 +87,15 @@ function subtreeNodes(leaves, count) {
   return out;
 }
 
+/** Whether the stored tile hashes of the page are the ones its leaves give (the first nodes). */
+function tilesMatch(start, count, nodes) {
+  const first = start >> tileLevel;
+  const tiles = count >> tileLevel;
+  const [n, lo, hi, stored] = readTiles.get(tenantId, tileLevel, first, first + tiles);
+  if (n !== tiles || lo !== first || hi !== first + tiles - 1 || !stored) return false;
+  return stored.length === tiles * 32 && stored.equals(nodes.subarray(0, tiles * 32));
+}
+
 function check(start, end, columns) {
   const answer = {};
   if (columns) {
@@ -94,13 +107,17 @@ function check(start, end, columns) {
   const count = end - start;
   answer.leaves = new Uint8Array(hashes);
   const aligned = (count & (count - 1)) === 0 && start % count === 0 && count >= 2 ** tileLevel;
-  if (aligned) answer.nodes = subtreeNodes(answer.leaves, count);
+  if (aligned) {
+    answer.nodes = subtreeNodes(answer.leaves, count);
+    answer.tilesMatch = tilesMatch(start, count, answer.nodes);
+  }
   return answer;
 }
 
 parentPort.on('message', ({ id, start, end, columns }) => {
   let answer;
-  try { answer = check(start, end, columns); } catch { answer = {}; }
+  // On any error the page proves nothing: the caller goes row by row, and checks its columns.
+  try { answer = check(start, end, columns); } catch { answer = columns ? { columnSuspect: start } : {}; }
   const transfer = [answer.leaves, answer.nodes].filter(Boolean).map((b) => b.buffer);
   parentPort.postMessage({ id, ...answer }, transfer);
 });
@@ -115,13 +132,21 @@ export interface CheckedPage {
    * hashes from the tile level up, level by level, its root last (`CompactTree.appendSubtree`).
    */
   nodes?: Buffer;
+  /** With `nodes`: whether the stored hashes of the page's tiles (ledger_node) are equal to them. */
+  tilesMatch?: boolean;
   /** The first entry of the page whose search columns SQLite finds different from its JSON. */
   columnSuspect?: number;
 }
 
 type Pending = { resolve: (page: CheckedPage) => void; reject: (error: unknown) => void };
 
-type Reply = { id: number; leaves?: Uint8Array; nodes?: Uint8Array; columnSuspect?: number };
+type Reply = {
+  id: number;
+  leaves?: Uint8Array;
+  nodes?: Uint8Array;
+  tilesMatch?: boolean;
+  columnSuspect?: number;
+};
 
 const asBuffer = (bytes: Uint8Array | undefined): Buffer | undefined =>
   bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -158,6 +183,7 @@ export class PageWorkers {
         const page: CheckedPage = {};
         if (message.leaves) page.leaves = asBuffer(message.leaves);
         if (message.nodes) page.nodes = asBuffer(message.nodes);
+        if (message.tilesMatch !== undefined) page.tilesMatch = message.tilesMatch;
         if (message.columnSuspect !== undefined) page.columnSuspect = message.columnSuspect;
         waiting?.resolve(page);
       });

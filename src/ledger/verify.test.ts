@@ -113,6 +113,12 @@ describe('verification in pages on worker threads (SQLite)', () => {
       (i) => `update ledger_leaf set actor = 'x-actor' where idx = ${i}`,
       'columns',
     ],
+    // The same bytes, but a query for the actor's text would no longer find it.
+    [
+      'an actor column turned into a blob',
+      (i) => `update ledger_leaf set actor = cast(actor as blob) where idx = ${i}`,
+      'columns',
+    ],
   ];
   for (const [what, tamper, kind] of tampering)
     test(`${what} is reported at the same index with and without workers, across page edges`, async () => {
@@ -214,6 +220,18 @@ describe('pages proven as whole subtrees by workers (SQLite)', () => {
       'a stored tile hash changed',
       raw(`update ledger_node set hash = zeroblob(32) where level = 4 and idx = 9`),
       { kind: 'tile-hash', index: 144, checked: 301 },
+    ],
+    [
+      'a stored tile hash deleted',
+      raw(`delete from ledger_node where level = 4 and idx = 9`),
+      { kind: 'tile-hash', index: 144, checked: 301 },
+    ],
+    [
+      'a stored tile hash added past the last tile',
+      raw(
+        `insert into ledger_node select tenant_id, level, 18, hash from ledger_node where level = 4 and idx = 0`,
+      ),
+      { kind: 'tile-hash', index: 288, checked: 301 },
     ],
     [
       'a changed actor column',
