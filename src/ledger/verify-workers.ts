@@ -167,8 +167,9 @@ export interface PageWorkerOptions {
 export class PageWorkers {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** Pages each worker has in hand. */
+  private readonly load: number[] = [];
   private nextId = 0;
-  private turn = 0;
   private failed: unknown;
 
   constructor(options: PageWorkerOptions, count: number) {
@@ -177,7 +178,9 @@ export class PageWorkers {
         eval: true,
         workerData: { module: require.resolve('better-sqlite3'), ...options },
       });
+      this.load.push(0);
       worker.on('message', (message: Reply) => {
+        this.load[i]!--;
         const waiting = this.pending.get(message.id);
         this.pending.delete(message.id);
         const page: CheckedPage = {};
@@ -205,7 +208,10 @@ export class PageWorkers {
   check(start: number, end: number, columns: boolean): Promise<CheckedPage> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     const id = this.nextId++;
-    const worker = this.workers[this.turn++ % this.workers.length]!;
+    // The least busy worker: on a shared machine one may be slowed while the other is not.
+    const which = this.load.indexOf(Math.min(...this.load));
+    this.load[which]!++;
+    const worker = this.workers[which]!;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, start, end, columns });
