@@ -50,7 +50,11 @@ export interface VerifyOptions {
   trusted?: string[];
   /** Also check the indexed columns against the entry bytes (slower; default true). */
   checkColumns?: boolean;
-  /** Entries read per query (default 16384). */
+  /**
+   * Entries read per query (default 4096). A power of two makes each page a subtree that a worker
+   * hashes whole; 4096 (about 1 MB of entries) cost less CPU per entry here than 16384, the
+   * page staying in the core's cache between reading and hashing.
+   */
   chunk?: number;
   /**
    * Threads that read and hash pages beside this one (SQLite only; default: one per core, none
@@ -138,7 +142,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     .executeTakeFirst();
   const total = top?.max === null || top?.max === undefined ? 0 : Number(top.max) + 1;
 
-  const pageSize = Math.max(1, options.chunk ?? 16_384);
+  const pageSize = Math.max(1, options.chunk ?? 4096);
   const sqlite = store.dialect === 'sqlite';
   const workers = await pageWorkers(store, options, total, pageSize, checkColumns);
   // The search columns: on SQLite the database compares them with the entry JSON (in C): page
