@@ -44,12 +44,16 @@ function leafHashes(start, end) {
   if (n !== count || lo !== start || hi !== end - 1 || !joined || !hashes) return undefined;
   if (hashes.length !== count * 32) return undefined;
   const stored = hashes.toString('latin1');
+  // Plain Uint8Array views: Buffer.subarray cost about a third of a hash more per entry here.
+  const bytes = joined.buffer;
+  const base = joined.byteOffset;
   let at = 0;
   for (let i = 0; i < count; i++) {
     const next = joined.indexOf(0, at + 1);
     if ((next < 0) !== (i === count - 1)) return undefined;
     const stop = next < 0 ? joined.length : next;
-    if (!stored.startsWith(hash('sha256', joined.subarray(at, stop), 'latin1'), i * 32)) return undefined;
+    const leaf = new Uint8Array(bytes, base + at, stop - at);
+    if (!stored.startsWith(hash('sha256', leaf, 'latin1'), i * 32)) return undefined;
     at = stop;
   }
   return hashes;
