@@ -156,6 +156,7 @@ const { hash } = require('node:crypto');
 const { joined, ends, start } = workerData;
 const node = new Uint8Array(65);
 node[0] = 1;
+parentPort.postMessage('ready');
 Atomics.wait(start, 0, 0);
 const t0 = performance.now();
 let at = 0;
@@ -170,19 +171,23 @@ parentPort.postMessage(performance.now() - t0);
 async function sha256FloorPerSecond(entries: readonly Uint8Array[], threads: number): Promise<number> {
   const start = new Int32Array(new SharedArrayBuffer(4));
   const share = Math.ceil(entries.length / threads);
+  const ready: Promise<unknown>[] = [];
   const times = Array.from({ length: threads }, (_, t) => {
     const mine = entries.slice(t * share, (t + 1) * share);
     const joined = Buffer.concat(mine.flatMap((e) => [Buffer.alloc(1), e]));
     const ends = new Float64Array(mine.length);
     mine.reduce((at, e, i) => (ends[i] = at + 1 + e.length), 0);
     const worker = new Worker(FLOOR_WORKER, { eval: true, workerData: { joined, ends, start } });
+    ready.push(new Promise((resolve) => worker.once('message', resolve)));
     return new Promise<number>((resolve, reject) => {
-      worker.once('message', (ms: number) => void worker.terminate().then(() => resolve(ms)));
+      worker.on('message', (ms: unknown) => {
+        if (typeof ms === 'number') void worker.terminate().then(() => resolve(ms));
+      });
       worker.once('error', reject);
     });
   });
-  // Started together once every thread is up (each waits on the shared flag).
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Every thread waits on the shared flag once it is up, so that they all hash at the same time.
+  await Promise.all(ready);
   Atomics.store(start, 0, 1);
   Atomics.notify(start, 0);
   return entries.length / (Math.max(...(await Promise.all(times))) / 1000);
