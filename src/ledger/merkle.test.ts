@@ -202,3 +202,59 @@ describe('every proof up to 64 leaves agrees with the RFC definitions', () => {
     );
   });
 });
+
+describe('appending whole subtrees (verification workers)', () => {
+  const all = entriesOf(64);
+  const roots = Array.from({ length: 65 }, (_, n) => referenceRoot(all.slice(0, n)));
+
+  /** A subtree's nodes from `baseLevel` up, level by level, as a worker packs them. */
+  function packedNodes(leaves: readonly Uint8Array[], baseLevel: number): Buffer {
+    const levels: Uint8Array[][] = [leaves.map(leafHash)];
+    while (levels.at(-1)!.length > 1) {
+      const row = levels.at(-1)!;
+      levels.push(Array.from({ length: row.length / 2 }, (_, i) => nodeHash(row[2 * i]!, row[2 * i + 1]!)));
+    }
+    return Buffer.concat(levels.slice(baseLevel).flat());
+  }
+
+  test('a tree fed leaves and aligned subtrees in any mix has the reference roots (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 24 }),
+        (baseLevel, steps) => {
+          const tree = new CompactTree(baseLevel);
+          for (const step of steps) {
+            // A step appends the largest aligned subtree of at most 2^step leaves that fits, or
+            // one leaf when that would be below the base level.
+            let level = step;
+            while (level > 0 && (tree.size % 2 ** level !== 0 || tree.size + 2 ** level > 64)) level--;
+            if (tree.size >= 64) break;
+            if (level < baseLevel) tree.append(leafHash(all[tree.size]!));
+            else {
+              const from = tree.size;
+              tree.appendSubtree(level, packedNodes(all.slice(from, from + 2 ** level), baseLevel));
+            }
+            assert.equal(toHex(tree.root()), toHex(roots[tree.size]!));
+          }
+          for (let size = 0; size <= tree.size; size++)
+            assert.equal(
+              toHex(
+                tree.root(size, (t) => all.slice(t * tree.tileSize, (t + 1) * tree.tileSize).map(leafHash)),
+              ),
+              toHex(roots[size]!),
+            );
+        },
+      ),
+    );
+  });
+
+  test('a subtree that is not aligned, below the base level or of the wrong size is refused', () => {
+    const tree = treeOf(all.slice(0, 4), 2);
+    assert.throws(() => tree.appendSubtree(3, packedNodes(all.slice(4, 12), 2)), /multiple of 8/);
+    assert.throws(() => tree.appendSubtree(1, packedNodes(all.slice(4, 6), 1)), /below the base level/);
+    assert.throws(() => tree.appendSubtree(2, packedNodes(all.slice(4, 12), 2)), /has 1 nodes/);
+    tree.appendSubtree(2, packedNodes(all.slice(4, 8), 2));
+    assert.equal(toHex(tree.root()), toHex(roots[8]!));
+  });
+});

@@ -21,6 +21,20 @@ class HashArray {
     this.length++;
   }
 
+  /** Appends hashes packed 32 bytes apart, with one copy. */
+  pushPacked(hashes: Uint8Array): void {
+    const count = hashes.length / HASH_SIZE;
+    let capacity = this.buffer.length;
+    while ((this.length + count) * HASH_SIZE > capacity) capacity *= 2;
+    if (capacity > this.buffer.length) {
+      const grown = Buffer.alloc(capacity);
+      this.buffer.copy(grown, 0, 0, this.length * HASH_SIZE);
+      this.buffer = grown;
+    }
+    this.buffer.set(hashes, this.length * HASH_SIZE);
+    this.length += count;
+  }
+
   at(index: number): Uint8Array {
     return this.buffer.subarray(index * HASH_SIZE, (index + 1) * HASH_SIZE);
   }
@@ -186,8 +200,36 @@ export class CompactTree {
     };
   }
 
+  /**
+   * Appends a complete subtree of 2^level leaves whose hashes were computed elsewhere (a
+   * verification worker): `nodes` holds its node hashes from the base level up, level by level
+   * (the base nodes first, its root last), 32 bytes each. The tree must stand at a multiple of
+   * 2^level, so that the subtree is aligned; only the hashes above it are computed here.
+   */
+  appendSubtree(level: number, nodes: Uint8Array): void {
+    if (!Number.isInteger(level) || level < this.baseLevel)
+      throw new RangeError(`a subtree below the base level ${this.baseLevel} cannot be appended`);
+    const leaves = 2 ** level;
+    if (this.count % leaves !== 0) throw new RangeError(`the tree's size is not a multiple of ${leaves}`);
+    let width = 2 ** (level - this.baseLevel);
+    if (nodes.length !== (2 * width - 1) * HASH_SIZE)
+      throw new RangeError(`a subtree of level ${level} has ${2 * width - 1} nodes from the base level`);
+    let at = 0;
+    for (let l = this.baseLevel; l < level; l++, width /= 2) {
+      (this.levels[l] ??= new HashArray()).pushPacked(nodes.subarray(at, at + width * HASH_SIZE));
+      at += width * HASH_SIZE;
+    }
+    this.pushNode(level, nodes.subarray(at, at + HASH_SIZE));
+    this.count += leaves;
+  }
+
   private pushBase(hash: Uint8Array): void {
-    let level = this.baseLevel;
+    this.pushNode(this.baseLevel, hash);
+  }
+
+  /** Adds a complete subtree hash at `level` and the parents it completes above it. */
+  private pushNode(at: number, hash: Uint8Array): void {
+    let level = at;
     let node = hash;
     for (;;) {
       const row = (this.levels[level] ??= new HashArray());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { openTestStore, testDialects } from '../store/testing.js';
+import { openTestStore, testDialects, type TestStore } from '../store/testing.js';
 import { Ledger } from './ledger.js';
 import { leafHash } from './merkle.js';
 import { randomSeed } from './primitives.js';
@@ -113,6 +113,12 @@ describe('verification in pages on worker threads (SQLite)', () => {
       (i) => `update ledger_leaf set actor = 'x-actor' where idx = ${i}`,
       'columns',
     ],
+    // The same bytes, but a query for the actor's text would no longer find it.
+    [
+      'an actor column turned into a blob',
+      (i) => `update ledger_leaf set actor = cast(actor as blob) where idx = ${i}`,
+      'columns',
+    ],
   ];
   for (const [what, tamper, kind] of tampering)
     test(`${what} is reported at the same index with and without workers, across page edges`, async () => {
@@ -146,4 +152,163 @@ describe('verification in pages on worker threads (SQLite)', () => {
         await t.dispose();
       }
     });
+});
+
+describe('pages proven as whole subtrees by workers (SQLite)', () => {
+  // 301 entries, checkpoints at 100, 200 and 300 (inside pages of 32), read in aligned pages of
+  // 32 (each a complete subtree of two tiles) and a last page of 13.
+  const tenantId = 'p';
+  type Tamper = (t: TestStore) => Promise<unknown>;
+  const raw =
+    (text: string): Tamper =>
+    (t) =>
+      sql.raw(text).execute(t.store.tables());
+  /** Entry `i` replaced by other bytes with the leaf hash to match: only a root can tell. */
+  const rewrite =
+    (i: number, bytes: Buffer): Tamper =>
+    (t) =>
+      t.store
+        .tables<{ ledger_leaf: { idx: number; entry: Uint8Array; leaf_hash: Uint8Array } }>()
+        .updateTable('ledger_leaf')
+        .set({ entry: bytes, leaf_hash: Buffer.from(leafHash(bytes)) })
+        .where('idx', '=', i)
+        .execute();
+  const swap = (a: number, b: number) =>
+    raw(`update ledger_leaf set
+      entry = (select entry from ledger_leaf l where l.idx = ${a + b} - ledger_leaf.idx),
+      leaf_hash = (select leaf_hash from ledger_leaf l where l.idx = ${a + b} - ledger_leaf.idx)
+      where idx in (${a}, ${b})`);
+  const cases: [string, Tamper, { kind: string; index: number; checked: number }, boolean?][] = [
+    [
+      'the first entry changed',
+      raw(`update ledger_leaf set entry = cast('{}' as blob) where idx = 0`),
+      { kind: 'leaf-hash', index: 0, checked: 0 },
+    ],
+    [
+      'an entry inside a page changed',
+      raw(`update ledger_leaf set entry = cast('{}' as blob) where idx = 170`),
+      { kind: 'leaf-hash', index: 170, checked: 170 },
+    ],
+    [
+      'the last entry of a page deleted',
+      raw(`delete from ledger_leaf where idx = 191`),
+      { kind: 'gap', index: 191, checked: 191 },
+    ],
+    [
+      'an entry of the partial last page changed',
+      raw(`update ledger_leaf set entry = cast('{}' as blob) where idx = 295`),
+      { kind: 'leaf-hash', index: 295, checked: 295 },
+    ],
+    [
+      'the last entries removed',
+      raw(`delete from ledger_leaf where idx >= 250`),
+      { kind: 'truncated', index: 250, checked: 250 },
+    ],
+    [
+      'an entry rewritten with its hash before a checkpoint inside a page',
+      rewrite(97, Buffer.from('{"kind":"read"}')),
+      { kind: 'root', index: 100, checked: 100 },
+      false,
+    ],
+    [
+      'two entries of one page swapped with their hashes',
+      swap(165, 170),
+      { kind: 'root', index: 200, checked: 200 },
+      false,
+    ],
+    [
+      'a stored tile hash changed',
+      raw(`update ledger_node set hash = zeroblob(32) where level = 4 and idx = 9`),
+      { kind: 'tile-hash', index: 144, checked: 301 },
+    ],
+    [
+      'a stored tile hash deleted',
+      raw(`delete from ledger_node where level = 4 and idx = 9`),
+      { kind: 'tile-hash', index: 144, checked: 301 },
+    ],
+    [
+      'a stored tile hash added past the last tile',
+      raw(
+        `insert into ledger_node select tenant_id, level, 18, hash from ledger_node where level = 4 and idx = 0`,
+      ),
+      { kind: 'tile-hash', index: 288, checked: 301 },
+    ],
+    [
+      'a changed actor column',
+      raw(`update ledger_leaf set actor = 'x' where idx = 170`),
+      { kind: 'columns', index: 170, checked: 170 },
+    ],
+    // SQLite flags the text time, the entry agrees with it as a number: the search goes on.
+    [
+      'a column SQLite flags but the entry agrees with, then a changed one in the same page',
+      async (t) => {
+        await raw(`update ledger_leaf set time = cast(time as text) where idx = 165`)(t);
+        await raw(`update ledger_leaf set organization = 'org-x' where idx = 170`)(t);
+      },
+      { kind: 'columns', index: 170, checked: 170 },
+    ],
+    // A 0x00 byte splits the page into one slice too many: the page goes row by row.
+    [
+      'an entry with a 0x00 byte and its hash',
+      rewrite(165, Buffer.from('{"kind":"read"}\0')),
+      { kind: 'columns', index: 165, checked: 165 },
+    ],
+  ];
+  // The last element: false to leave the columns out (a tamper that moves entries also leaves
+  // their columns behind, found first otherwise).
+  for (const [what, tamper, expected, checkColumns = true] of cases)
+    test(`${what} is reported at the same place with and without workers`, async () => {
+      const t = await openTestStore('sqlite', ledgerMigrations);
+      const ledger = await Ledger.open(t.store, {
+        tenantId,
+        origin: ORIGIN,
+        signingKey: randomSeed(),
+        cadence: { everyEntries: 100, everyMs: 0 },
+      });
+      try {
+        for (let start = 0; start < 300; start += 100)
+          await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.append(sampleEntry(start + i))));
+        await ledger.append(sampleEntry(300));
+        const options = { tenantId, origin: ORIGIN, logKeys: [ledger.verifierKey], chunk: 32, checkColumns };
+        await tamper(t);
+        for (const workers of [0, 1, 2]) {
+          const report = await verifyLog(t.store, { ...options, workers });
+          assert.ok(!report.ok, `workers ${workers}: ${JSON.stringify(report)}`);
+          assert.deepEqual(
+            { kind: report.problem.kind, index: report.problem.index, checked: report.entriesChecked },
+            expected,
+            `workers ${workers}: ${report.problem.message}`,
+          );
+        }
+      } finally {
+        await ledger.close({ checkpoint: false });
+        await t.dispose();
+      }
+    });
+
+  test('a page size that is not a power of two still verifies, with checkpoints inside pages', async () => {
+    const t = await openTestStore('sqlite', ledgerMigrations);
+    const ledger = await Ledger.open(t.store, {
+      tenantId,
+      origin: ORIGIN,
+      signingKey: randomSeed(),
+      cadence: { everyEntries: 50, everyMs: 0 },
+    });
+    try {
+      for (let start = 0; start < 200; start += 50)
+        await Promise.all(Array.from({ length: 50 }, (_, i) => ledger.append(sampleEntry(start + i))));
+      await ledger.checkpoint();
+      const logKeys = [ledger.verifierKey];
+      const reference = await verifyLog(t.store, { tenantId, origin: ORIGIN, logKeys, workers: 0 });
+      assert.ok(reference.ok && reference.checkpointsChecked >= 4, JSON.stringify(reference));
+      for (const chunk of [1, 7, 48, 64, 200, 256])
+        for (const workers of [0, 2]) {
+          const report = await verifyLog(t.store, { tenantId, origin: ORIGIN, logKeys, chunk, workers });
+          assert.deepEqual(report, reference, `chunk ${chunk}, workers ${workers}`);
+        }
+    } finally {
+      await ledger.close({ checkpoint: false });
+      await t.dispose();
+    }
+  });
 });
