@@ -36,12 +36,13 @@ export async function released(
   obligations: readonly Obligation[],
 ): Promise<Buffer | undefined> {
   // Without masks or redactions that reach this resource, the stored bytes go out as they are.
-  if (!obligationsChange(obligations, body.stored.resourceType)) return body.bytes();
+  const bytes = await body.bytes();
+  if (!obligationsChange(obligations, body.stored.resourceType, bytes)) return bytes;
   const json = await body.json();
   const out = applyObligations(json, obligations);
   if (out === undefined) return undefined;
   // Neither redacted nor changed (labels checked, nothing masked): the stored bytes, not a reserialization.
-  return out === json ? body.bytes() : Buffer.from(JSON.stringify(out), 'utf8');
+  return out === json ? bytes : Buffer.from(JSON.stringify(out), 'utf8');
 }
 
 /** The same for a body already parsed (history versions, `$everything`). */
@@ -50,7 +51,7 @@ export async function releasedJson(
   obligations: readonly Obligation[],
 ): Promise<JsonObject | undefined> {
   const json = await body.json();
-  return obligationsChange(obligations, body.stored.resourceType)
+  return obligationsChange(obligations, body.stored.resourceType, await body.bytes())
     ? applyObligations(json, obligations)
     : json;
 }

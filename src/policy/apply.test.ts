@@ -78,28 +78,181 @@ describe('policy: applying obligations to FHIR JSON', () => {
     assert.equal((((entries[1]!.resource as JsonObject).name as JsonObject[])[0] as JsonObject).text, '张**');
   });
 
-  it('leaves resources no mask reaches as they are, uncopied; people and Bundles are still masked', () => {
+  it('masks the display of References to people, or to targets whose type cannot be told', () => {
+    const encounter: JsonObject = {
+      resourceType: 'Encounter',
+      id: 'e1',
+      subject: { reference: 'Patient/p1', display: '张三丰' },
+      participant: [{ individual: { reference: 'Practitioner/d1', display: '李医生' } }],
+      serviceProvider: { reference: 'Organization/o1', display: '北京协和医院' },
+      extension: [
+        {
+          url: 'https://example.org/escort',
+          valueReference: { reference: 'urn:uuid:9f0c', display: 'Mr. John Doe' },
+        },
+        { url: 'https://example.org/kin', valueReference: { type: 'RelatedPerson', display: '王小明' } },
+        {
+          url: 'https://example.org/source',
+          valueReference: {
+            reference: 'https://hub.example.cn/fhir/Person/x/_history/2',
+            display: '欧阳娜娜',
+          },
+        },
+      ],
+      account: [{ display: '李四' }],
+      type: [
+        {
+          coding: [
+            { system: 'http://snomed.info/sct', code: '185349003', display: 'Encounter for check up' },
+          ],
+        },
+      ],
+    };
+    const input = structuredClone(encounter);
+    const out = applyObligations(encounter, [{ kind: 'mask', fields: ['name'] }])!;
+    assert.deepEqual(out.subject, { reference: 'Patient/p1', display: '张**' });
+    const participant = (out.participant as JsonObject[])[0]!.individual as JsonObject;
+    assert.equal(participant.display, '李医生', 'a practitioner is not the data subject');
+    assert.equal((out.serviceProvider as JsonObject).display, '北京协和医院');
+    const refs = (out.extension as JsonObject[]).map((e) => (e.valueReference as JsonObject).display);
+    assert.deepEqual(refs, ['M*** J*** D***', '王**', '欧阳**'], 'urn:uuid, a stated type, an absolute URL');
+    assert.equal(
+      (out.account as JsonObject[])[0]!.display,
+      '李*',
+      'a display-only reference may name anyone',
+    );
+    const coding = ((out.type as JsonObject[])[0]!.coding as JsonObject[])[0]!;
+    assert.equal(coding.display, 'Encounter for check up', 'a Coding is not a Reference');
+    assert.deepEqual(encounter, input, 'the input is not changed');
+    assert.equal(out.participant, encounter.participant, 'what no mask reaches is shared, not copied');
+  });
+
+  it('masks resident IDs in References and anywhere else, only when the resident ID is masked', () => {
+    const claim: JsonObject = {
+      resourceType: 'Claim',
+      id: 'c1',
+      patient: {
+        identifier: { system: RESIDENT_ID_SYSTEM, value: '110101199003071234' },
+        display: '张三丰',
+      },
+      insurance: [{ coverage: { identifier: { system: 'urn:oid:2.16.156.10011.1.15', value: 'YB-88' } } }],
+    };
+    const nurse = applyObligations(claim, [{ kind: 'mask', fields: ['resident-id'] }])!;
+    const patientRef = nurse.patient as JsonObject;
+    assert.equal((patientRef.identifier as JsonObject).value, '110101********1234');
+    assert.equal(patientRef.display, '张三丰', 'names are not masked for nurses');
+    assert.equal(
+      nurse.insurance,
+      claim.insurance,
+      'other identifiers are left to de-identification profiles',
+    );
+    const all = applyObligations(claim, [MASK_ALL])!;
+    assert.equal((all.patient as JsonObject).display, '张**');
+  });
+
+  it('masks contained people like top-level ones, and References to them by #id', () => {
     const observation: JsonObject = {
       resourceType: 'Observation',
       id: 'o1',
-      subject: { reference: 'Patient/p1', display: '张三丰' },
+      contained: [
+        { ...patient(), id: 'mother' },
+        { resourceType: 'Practitioner', id: 'midwife', name: [{ text: '赵护士' }] },
+      ],
+      subject: { reference: 'Patient/p2', display: '张小宝' },
+      focus: [{ reference: '#mother', display: '张三丰' }],
+      performer: [{ reference: '#midwife', display: '赵护士' }],
     };
-    const nurse: Obligation = { kind: 'mask', fields: ['resident-id'] };
-    assert.equal(obligationsChange([MASK_ALL, AUDIT], 'Observation'), false);
-    assert.equal(applyObligations(observation, [MASK_ALL, AUDIT]), observation);
-    for (const type of ['Patient', 'RelatedPerson', 'Person', 'Bundle'])
-      assert.equal(obligationsChange([nurse], type), true, type);
-    assert.equal(obligationsChange([AUDIT], 'Patient'), false);
-    // A redaction depends on the labels in the body, whatever the type.
-    assert.equal(obligationsChange([{ kind: 'redact', labels: ['HIV'] }], 'Observation'), true);
+    const out = applyObligations(observation, [MASK_ALL])!;
+    const [mother, midwife] = out.contained as JsonObject[];
+    assert.equal((mother!.name as JsonObject[])[0]!.text, '张**');
+    assert.equal((mother!.identifier as JsonObject[])[0]!.value, '110101********1234');
+    assert.equal((mother!.telecom as JsonObject[])[0]!.value, '138****5678');
+    assert.equal((mother!.address as JsonObject[])[0]!.text, '北京市朝阳区');
+    assert.equal(
+      midwife,
+      (observation.contained as JsonObject[])[1],
+      'a contained practitioner is left as it is',
+    );
+    assert.equal((out.focus as JsonObject[])[0]!.display, '张**');
+    assert.equal((out.performer as JsonObject[])[0]!.display, '赵护士');
+    assert.equal((out.subject as JsonObject).display, '张**');
+    // Contained resources point at their siblings: resolved in the container.
+    const claim: JsonObject = {
+      resourceType: 'Claim',
+      contained: [
+        { resourceType: 'Coverage', id: 'cov', beneficiary: { reference: '#kin', display: '王五' } },
+        { resourceType: 'RelatedPerson', id: 'kin', name: [{ family: '王', given: ['五'] }] },
+      ],
+    };
+    const [coverage, kin] = applyObligations(claim, [{ kind: 'mask', fields: ['name'] }])!
+      .contained as JsonObject[];
+    assert.equal((coverage!.beneficiary as JsonObject).display, '王*');
+    assert.equal((kin!.name as JsonObject[])[0]!.text, '王*');
+  });
+
+  it('masks people and References in every entry of a Bundle (a searchset)', () => {
     const bundle: JsonObject = {
       resourceType: 'Bundle',
-      type: 'collection',
-      entry: [{ resource: patient() }],
+      type: 'searchset',
+      entry: [
+        { resource: patient() },
+        {
+          resource: {
+            resourceType: 'Observation',
+            id: 'o1',
+            subject: { reference: 'Patient/p1', display: '张三丰' },
+          },
+        },
+      ],
     };
+    const nurse: Obligation = { kind: 'mask', fields: ['resident-id'] };
     const masked = applyObligations(bundle, [nurse])!;
     const entry = (masked.entry as JsonObject[])[0]!.resource as JsonObject;
     assert.equal((entry.identifier as JsonObject[])[0]!.value, '110101********1234');
     assert.notEqual(masked, bundle, 'a masked Bundle is a copy');
+    const named = applyObligations(bundle, [MASK_ALL])!;
+    const observation = (named.entry as JsonObject[])[1]!.resource as JsonObject;
+    assert.equal((observation.subject as JsonObject).display, '张**');
+  });
+
+  it('tells from the stored text, unparsed, which resources no mask can reach', () => {
+    const nurse: Obligation = { kind: 'mask', fields: ['resident-id'] };
+    const reaches = (obligations: Obligation[], resource: JsonObject) =>
+      obligationsChange(obligations, String(resource.resourceType), JSON.stringify(resource));
+    const plain: JsonObject = {
+      resourceType: 'Observation',
+      id: 'o1',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+      subject: { reference: 'Patient/p1' },
+    };
+    const named: JsonObject = { ...plain, subject: { reference: 'Patient/p1', display: '张三丰' } };
+    const coded: JsonObject = { ...plain, code: { coding: [{ code: '8867-4', display: 'Heart rate' }] } };
+    const withId: JsonObject = {
+      ...plain,
+      subject: { identifier: { system: RESIDENT_ID_SYSTEM, value: 'x' } },
+    };
+    const holding: JsonObject = { ...plain, contained: [{ resourceType: 'Patient', id: 'p' }] };
+    assert.equal(reaches([MASK_ALL, AUDIT], plain), false);
+    assert.equal(reaches([nurse], named), false, 'a nurse sees names');
+    assert.equal(reaches([MASK_ALL], named), true);
+    assert.equal(reaches([MASK_ALL], coded), true, 'a display, maybe a Reference’s: parsed to tell');
+    assert.equal(reaches([nurse], withId), true);
+    assert.equal(reaches([{ kind: 'mask', fields: ['phone'] }], holding), true, 'a contained person');
+    for (const type of ['Patient', 'RelatedPerson', 'Person'])
+      assert.equal(obligationsChange([nurse], type, '{}'), true, type);
+    assert.equal(reaches([nurse], { resourceType: 'Bundle', entry: [{ resource: plain }] }), true);
+    assert.equal(obligationsChange([AUDIT], 'Patient', '{}'), false);
+    // A redaction depends on the labels in the body, whatever the type.
+    assert.equal(obligationsChange([{ kind: 'redact', labels: ['HIV'] }], 'Observation', '{}'), true);
+    // Whatever it says cannot change, does not: applying the masks gives the resource itself.
+    const masks: Obligation[][] = [[MASK_ALL], [nurse], [{ kind: 'mask', fields: ['phone', 'address'] }]];
+    let unparsed = 0;
+    for (const r of [plain, named, coded, withId, holding])
+      for (const o of masks)
+        if (!reaches(o, r)) {
+          assert.equal(applyObligations(r, o), r);
+          unparsed++;
+        }
+    assert.equal(unparsed, 8);
   });
 });

@@ -1,18 +1,27 @@
 /**
  * Carrying out a permit's obligations on FHIR JSON: masking identifiers with deid's format-aware
  * masks (张**, 110101********1234, 138****5678, address to district) and leaving out resources
- * that carry redacted labels. Pure: the input is not changed. De-identification profiles need a
- * project key and run through deid (guard's job); auditing is guard's too.
+ * that carry redacted labels. Pure: the input is not changed (the output may share the parts
+ * nothing changed with it). De-identification profiles need a project key and run through deid
+ * (guard's job); auditing is guard's too.
+ *
+ * Where a mask reaches: every resource of a person type (Patient, RelatedPerson, Person) wherever
+ * it sits (top level, `contained`, a Bundle's entries, any other nested resource); the `display`
+ * of every Reference to a person, or to a target whose type cannot be told; and every Identifier
+ * with the resident-ID system, in whatever resource or Reference it is.
  */
-import { FhirDeidentifier, type JsonObject } from '../deid/index.js';
+import { FhirDeidentifier, maskPersonName, maskResidentId, type JsonObject } from '../deid/index.js';
 import type { FhirRule } from '../deid/index.js';
 import type { MaskField, Obligation } from './model.js';
+
+type Json = JsonObject[string];
 
 /** 公民身份号码 (WS/T 500 OID), the identifier system records and synth use for resident IDs. */
 export const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 
 /** Resources that name a person: where each identifier is masked. */
 const PERSON_TYPES = ['Patient', 'RelatedPerson', 'Person'] as const;
+const PERSON_TYPE_SET: ReadonlySet<string> = new Set(PERSON_TYPES);
 
 const rulesFor = (field: MaskField): FhirRule[] => {
   const rules: FhirRule[] = [];
@@ -54,36 +63,214 @@ const rulesFor = (field: MaskField): FhirRule[] => {
   return rules;
 };
 
-/** The resource types a mask changes: people's records, and Bundles through their entries. */
-const MASKED_TYPES: ReadonlySet<string> = new Set([...PERSON_TYPES, 'Bundle']);
+// What the stored text must contain for a mask to reach the resource. Bodies are stored as
+// `JSON.stringify` writes them (records), which writes keys and ASCII values literally, so these
+// substrings are present whenever what they stand for is; a string that merely contains them
+// costs a parse, never a leak.
+const NESTED_RESOURCE = '"resourceType"';
+const DISPLAY = '"display"';
+
+/** Whether `text` holds `needle` at least `times` times. */
+function occurs(text: Buffer | string, needle: string, times: number): boolean {
+  let from = 0;
+  for (let seen = 0; seen < times; seen++) {
+    const at = text.indexOf(needle, from);
+    if (at < 0) return false;
+    from = at + needle.length;
+  }
+  return true;
+}
 
 /**
- * Whether the obligations may change a resource of this type. A mask only reaches the people
- * types (the rules above name no other); a redaction depends on the labels inside the body. When
- * they may not, the stored JSON is released as it is, without parsing, copying or serializing it:
- * a nurse's search of Observations is masked for resident IDs no Observation holds.
+ * Whether masking these fields may change a resource of this type stored as `stored`: it is a
+ * person, or it holds another resource (contained, a Bundle's entry: `"resourceType"` twice),
+ * or a resident ID (the system's OID), or, for names, a `display` (a Reference may name a
+ * person). Otherwise nothing a mask reaches is in it.
  */
-export function obligationsChange(obligations: readonly Obligation[], resourceType: string): boolean {
+function masksReach(fields: readonly MaskField[], resourceType: string, stored: Buffer | string): boolean {
+  if (fields.length === 0) return false;
+  if (PERSON_TYPE_SET.has(resourceType) || occurs(stored, NESTED_RESOURCE, 2)) return true;
+  if (fields.includes('resident-id') && stored.includes(RESIDENT_ID_SYSTEM)) return true;
+  return fields.includes('name') && stored.includes(DISPLAY);
+}
+
+/**
+ * Whether the obligations may change this resource, told from its type and stored JSON text
+ * without parsing it. A redaction depends on the labels inside the body; a mask on what
+ * `masksReach` finds. When they may not, the stored JSON is released as it is, without parsing,
+ * copying or serializing it: a nurse's search of Observations is masked for resident IDs no
+ * Observation holds.
+ */
+export function obligationsChange(
+  obligations: readonly Obligation[],
+  resourceType: string,
+  stored: Buffer | string,
+): boolean {
   for (const o of obligations) {
     if (o.kind === 'redact' && o.labels.length > 0) return true;
-    if (o.kind === 'mask' && o.fields.length > 0 && MASKED_TYPES.has(resourceType)) return true;
+    if (o.kind === 'mask' && masksReach(o.fields, resourceType, stored)) return true;
   }
   return false;
 }
 
 /** Masks need no key, hierarchy or detector: an empty environment compiles them. */
 const ENVIRONMENT = { hierarchies: new Map(), referenceDate: '2000-01-01' };
-/** One compiled masker per set of fields (there are at most 15). */
-const maskers = new Map<string, FhirDeidentifier>();
 
-function maskerFor(fields: readonly MaskField[]): FhirDeidentifier {
+/** The masks of one set of fields: deid's rules for person resources, and the fields themselves. */
+interface MaskPlan {
+  person: FhirDeidentifier;
+  name: boolean;
+  residentId: boolean;
+}
+
+/** One compiled plan per set of fields (there are at most 15). */
+const plans = new Map<string, MaskPlan>();
+
+function planFor(fields: ReadonlySet<MaskField>): MaskPlan {
   const key = [...fields].sort().join(' ');
-  let masker = maskers.get(key);
-  if (masker === undefined) {
-    masker = new FhirDeidentifier([...new Set(fields)].flatMap(rulesFor), ENVIRONMENT);
-    maskers.set(key, masker);
+  let plan = plans.get(key);
+  if (plan === undefined) {
+    plan = {
+      person: new FhirDeidentifier([...fields].flatMap(rulesFor), ENVIRONMENT),
+      name: fields.has('name'),
+      residentId: fields.has('resident-id'),
+    };
+    plans.set(key, plan);
   }
-  return masker;
+  return plan;
+}
+
+const isObject = (v: Json | undefined): v is JsonObject =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A resource type as FHIR spells one (`Patient`), not a code (`documentation`) or an id. */
+const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
+
+/**
+ * The type of the resource a reference string points to, when it can be told: `Type/id`, an
+ * absolute URL ending so (with or without `_history/n`), a conditional `Type?…`, or `#id`, a
+ * resource contained in `container` (`#` alone is the container itself). `urn:uuid:`/`urn:oid:`
+ * and anything else cannot be told.
+ */
+function typeOfReference(reference: string, container: JsonObject | undefined): string | undefined {
+  if (reference.startsWith('#')) {
+    const id = reference.slice(1);
+    if (id === '') return typeof container?.resourceType === 'string' ? container.resourceType : undefined;
+    const contained = container?.contained;
+    if (!Array.isArray(contained)) return undefined;
+    const target = contained.find((r) => isObject(r) && r.id === id);
+    return isObject(target) && typeof target.resourceType === 'string' ? target.resourceType : undefined;
+  }
+  if (reference.startsWith('urn:')) return undefined;
+  const path = reference.split(/[?#]/, 1)[0]!.split('/');
+  const history = path.indexOf('_history');
+  const parts = history >= 0 ? path.slice(0, history) : path;
+  // `Type/id` ends in the id; a conditional `Type?query` is left with the type alone.
+  const type = reference.includes('?') && parts.length === 1 ? parts[0] : parts[parts.length - 2];
+  return type !== undefined && RESOURCE_TYPE.test(type) ? type : undefined;
+}
+
+/** The members a Reference may have; a `display` in an object with only these is a Reference's. */
+const REFERENCE_MEMBERS: ReadonlySet<string> = new Set([
+  'id',
+  'extension',
+  'reference',
+  '_reference',
+  'type',
+  '_type',
+  'identifier',
+  'display',
+  '_display',
+]);
+
+/**
+ * Whether an element is a Reference: it has a `reference` string (only Reference and Expression,
+ * which has no display, do), or a `display` and nothing a Reference could not have (a logical or
+ * display-only reference; a Coding with neither system nor code looks the same and is treated so).
+ */
+function isReference(node: JsonObject): boolean {
+  if (typeof node.reference === 'string') return true;
+  if (typeof node.display !== 'string') return false;
+  for (const key of Object.keys(node)) if (!REFERENCE_MEMBERS.has(key)) return false;
+  return true;
+}
+
+/**
+ * Whether a Reference's display may name a person: its target is of a person type by its
+ * `type` or its `reference`, or neither tells the type (`urn:uuid:`, display-only), which is
+ * treated as a person, since it may be one.
+ */
+function mayNamePerson(ref: JsonObject, container: JsonObject | undefined): boolean {
+  const stated = typeof ref.type === 'string' ? ref.type.split('/').pop() : undefined;
+  const declared = stated !== undefined && RESOURCE_TYPE.test(stated) ? stated : undefined;
+  const pointed = typeof ref.reference === 'string' ? typeOfReference(ref.reference, container) : undefined;
+  if (declared === undefined && pointed === undefined) return true;
+  return PERSON_TYPE_SET.has(declared ?? '') || PERSON_TYPE_SET.has(pointed ?? '');
+}
+
+/** The element with the masks that apply to it as a whole; itself when none changes it. */
+function maskElement(node: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
+  let out = node;
+  if (plan.residentId && node.system === RESIDENT_ID_SYSTEM && typeof node.value === 'string') {
+    const value = maskResidentId(node.value);
+    if (value !== node.value) out = { ...out, value };
+  }
+  if (plan.name && typeof node.display === 'string' && isReference(node) && mayNamePerson(node, container)) {
+    const display = maskPersonName(node.display);
+    if (display !== node.display) out = { ...out, display };
+  }
+  return out;
+}
+
+/**
+ * `node` with the plan's masks applied wherever they reach inside it; `node` itself when none
+ * changes anything, copies only of what changes otherwise. `container` is the resource a `#id`
+ * reference inside `node` is resolved in.
+ */
+function maskTree(node: Json, plan: MaskPlan, container: JsonObject | undefined): Json {
+  if (Array.isArray(node)) return maskEach(node, (el) => maskTree(el, plan, container));
+  if (!isObject(node)) return node;
+  // A resource met anywhere but in `contained` (a Bundle's entry, a parameter) is its own container.
+  if (typeof node.resourceType === 'string') return maskResource(node, plan, undefined);
+  return maskMembers(maskElement(node, plan, container), plan, container);
+}
+
+/** An array with `mask` applied to each element (copy on write). */
+function maskEach(list: Json[], mask: (el: Json) => Json): Json[] {
+  let out: Json[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const masked = mask(list[i]!);
+    if (masked !== list[i]) (out ??= [...list])[i] = masked;
+  }
+  return out ?? list;
+}
+
+/** An object with its members masked (copy on write); `contained` holds the container's resources. */
+function maskMembers(node: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
+  let out = node;
+  for (const key of Object.keys(node)) {
+    const value = node[key]!;
+    const masked =
+      key === 'contained' && Array.isArray(value) && typeof node.resourceType === 'string'
+        ? maskEach(value, (r) => (isObject(r) ? maskResource(r, plan, container) : r))
+        : maskTree(value, plan, container);
+    if (masked === value) continue;
+    if (out === node) out = { ...node };
+    out[key] = masked;
+  }
+  return out;
+}
+
+/**
+ * A resource masked: a person's own identifiers by deid's rules, then whatever the masks reach
+ * among its members. Its `#id` references are resolved in its container when it is contained
+ * (they point at its siblings, or `#` at the container), else in itself.
+ */
+function maskResource(resource: JsonObject, plan: MaskPlan, containedIn: JsonObject | undefined): JsonObject {
+  const own = PERSON_TYPE_SET.has(String(resource.resourceType))
+    ? plan.person.apply(structuredClone(resource))
+    : resource;
+  return maskMembers(own, plan, containedIn ?? own);
 }
 
 /** The security label codes of a resource (`meta.security[].code`). */
@@ -101,10 +288,21 @@ const isRedacted = (resource: JsonObject, labels: ReadonlySet<string>) => {
   return false;
 };
 
+/** A Bundle without the entries whose resources carry a redacted label; itself when none does. */
+function withoutRedactedEntries(bundle: JsonObject, labels: ReadonlySet<string>): JsonObject {
+  if (bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry)) return bundle;
+  const kept = bundle.entry.filter((e) => {
+    const r = isObject(e) ? e.resource : undefined;
+    return !(isObject(r) && isRedacted(r, labels));
+  });
+  return kept.length === bundle.entry.length ? bundle : { ...bundle, entry: kept };
+}
+
 /**
  * The resource as the obligations allow it to be released: `undefined` when a redaction leaves
  * it out entirely; a Bundle keeps the entries that remain (its `total` is left as it is: the
- * search matched them). Obligations other than mask and redact do not change the JSON here.
+ * search matched them). Returns the input itself when nothing changes. Obligations other than
+ * mask and redact do not change the JSON here.
  */
 export function applyObligations(
   resource: JsonObject,
@@ -116,18 +314,11 @@ export function applyObligations(
     if (o.kind === 'mask') for (const f of o.fields) fields.add(f);
     else if (o.kind === 'redact') for (const l of o.labels) labels.add(l);
   }
-  const masks = fields.size > 0 && MASKED_TYPES.has(String(resource.resourceType));
-  if (!masks && labels.size === 0) return resource;
-  if (labels.size > 0 && isRedacted(resource, labels)) return undefined;
-  // Not redacted, and nothing to mask or filter: no copy needed.
-  if (!masks && resource.resourceType !== 'Bundle') return resource;
-  let out = structuredClone(resource);
-  if (labels.size > 0 && out.resourceType === 'Bundle' && Array.isArray(out.entry)) {
-    out.entry = out.entry.filter((e) => {
-      const r = e && typeof e === 'object' && !Array.isArray(e) ? e.resource : undefined;
-      return !(r && typeof r === 'object' && !Array.isArray(r) && isRedacted(r, labels));
-    });
+  let out = resource;
+  if (labels.size > 0) {
+    if (isRedacted(resource, labels)) return undefined;
+    out = withoutRedactedEntries(out, labels);
   }
-  if (masks) out = maskerFor([...fields]).apply(out);
+  if (fields.size > 0) out = maskResource(out, planFor(fields), undefined);
   return out;
 }
