@@ -17,7 +17,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Store } from '../store/index.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
-import { TILE_LEVEL } from './ledger.js';
+import { TILE_LEVEL } from './stored-log.js';
 import { HASH_SIZE, leafHash } from './merkle.js';
 import { parseVerifierKey, type VerifierKey } from './note.js';
 import { bytesEqual, sha256Latin1, toBase64 } from './primitives.js';
