@@ -178,7 +178,7 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(forTreatment.statusCode, 200, 'the treating clinician sees it');
     });
 
-    test('payment searches: Patients masked; Observations, which masks do not reach, as stored', async () => {
+    test('payment searches: Patients masked; an Observation holding nothing a mask reaches, as stored', async () => {
       const patients = await call(steward, 'GET', `/fhir/Patient?_id=${patientId}`);
       assert.equal(patients.statusCode, 200, patients.body);
       assert.equal(((patients.json() as { entry?: unknown[] }).entry ?? []).length, 1);
