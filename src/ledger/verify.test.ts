@@ -94,6 +94,37 @@ for (const { dialect, skip } of testDialects()) {
   });
 }
 
+/**
+ * A SQLite log of `count` entries for `body`, appended `every` at a time (each group awaited
+ * before the next) with a checkpoint cadence of `every` entries.
+ */
+async function withSqliteLog(
+  tenantId: string,
+  every: number,
+  count: number,
+  body: (t: TestStore, ledger: Ledger) => Promise<void>,
+): Promise<void> {
+  const t = await openTestStore('sqlite', ledgerMigrations);
+  const ledger = await Ledger.open(t.store, {
+    tenantId,
+    origin: ORIGIN,
+    signingKey: randomSeed(),
+    cadence: { everyEntries: every, everyMs: 0 },
+  });
+  try {
+    for (let start = 0; start < count; start += every)
+      await Promise.all(
+        Array.from({ length: Math.min(every, count - start) }, (_, i) =>
+          ledger.append(sampleEntry(start + i)),
+        ),
+      );
+    await body(t, ledger);
+  } finally {
+    await ledger.close({ checkpoint: false });
+    await t.dispose();
+  }
+}
+
 describe('verification in pages on worker threads (SQLite)', () => {
   const tampering: [string, (idx: number) => string, string][] = [
     [
@@ -122,17 +153,7 @@ describe('verification in pages on worker threads (SQLite)', () => {
   ];
   for (const [what, tamper, kind] of tampering)
     test(`${what} is reported at the same index with and without workers, across page edges`, async () => {
-      const t = await openTestStore('sqlite', ledgerMigrations);
-      const ledger = await Ledger.open(t.store, {
-        tenantId: 'w',
-        origin: ORIGIN,
-        signingKey: randomSeed(),
-        cadence: { everyEntries: 100, everyMs: 0 },
-      });
-      try {
-        for (let start = 0; start < 300; start += 100)
-          await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.append(sampleEntry(start + i))));
-        await ledger.append(sampleEntry(300));
+      await withSqliteLog('w', 100, 301, async (t, ledger) => {
         const options = { tenantId: 'w', origin: ORIGIN, logKeys: [ledger.verifierKey], chunk: 32 };
         for (const workers of [0, 1, 2]) {
           const report = await verifyLog(t.store, { ...options, workers });
@@ -147,10 +168,7 @@ describe('verification in pages on worker threads (SQLite)', () => {
           assert.equal(report.problem.index, 160);
           assert.equal(report.entriesChecked, 160);
         }
-      } finally {
-        await ledger.close({ checkpoint: false });
-        await t.dispose();
-      }
+      });
     });
 });
 
@@ -258,17 +276,7 @@ describe('pages proven as whole subtrees by workers (SQLite)', () => {
   // their columns behind, found first otherwise).
   for (const [what, tamper, expected, checkColumns = true] of cases)
     test(`${what} is reported at the same place with and without workers`, async () => {
-      const t = await openTestStore('sqlite', ledgerMigrations);
-      const ledger = await Ledger.open(t.store, {
-        tenantId,
-        origin: ORIGIN,
-        signingKey: randomSeed(),
-        cadence: { everyEntries: 100, everyMs: 0 },
-      });
-      try {
-        for (let start = 0; start < 300; start += 100)
-          await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.append(sampleEntry(start + i))));
-        await ledger.append(sampleEntry(300));
+      await withSqliteLog(tenantId, 100, 301, async (t, ledger) => {
         const options = { tenantId, origin: ORIGIN, logKeys: [ledger.verifierKey], chunk: 32, checkColumns };
         await tamper(t);
         for (const workers of [0, 1, 2]) {
@@ -280,23 +288,11 @@ describe('pages proven as whole subtrees by workers (SQLite)', () => {
             `workers ${workers}: ${report.problem.message}`,
           );
         }
-      } finally {
-        await ledger.close({ checkpoint: false });
-        await t.dispose();
-      }
+      });
     });
 
   test('a page size that is not a power of two still verifies, with checkpoints inside pages', async () => {
-    const t = await openTestStore('sqlite', ledgerMigrations);
-    const ledger = await Ledger.open(t.store, {
-      tenantId,
-      origin: ORIGIN,
-      signingKey: randomSeed(),
-      cadence: { everyEntries: 50, everyMs: 0 },
-    });
-    try {
-      for (let start = 0; start < 200; start += 50)
-        await Promise.all(Array.from({ length: 50 }, (_, i) => ledger.append(sampleEntry(start + i))));
+    await withSqliteLog(tenantId, 50, 200, async (t, ledger) => {
       await ledger.checkpoint();
       const logKeys = [ledger.verifierKey];
       const reference = await verifyLog(t.store, { tenantId, origin: ORIGIN, logKeys, workers: 0 });
@@ -306,9 +302,6 @@ describe('pages proven as whole subtrees by workers (SQLite)', () => {
           const report = await verifyLog(t.store, { tenantId, origin: ORIGIN, logKeys, chunk, workers });
           assert.deepEqual(report, reference, `chunk ${chunk}, workers ${workers}`);
         }
-    } finally {
-      await ledger.close({ checkpoint: false });
-      await t.dispose();
-    }
+    });
   });
 });
