@@ -255,4 +255,43 @@ describe('policy: applying obligations to FHIR JSON', () => {
         }
     assert.equal(unparsed, 8);
   });
+
+  it('leaves out the narrative of every resource under any mask, and only then', () => {
+    const narrative = {
+      status: 'generated',
+      div: '<div xmlns="http://www.w3.org/1999/xhtml">张三丰, 13812345678</div>',
+    };
+    const withText: JsonObject = { ...patient(), text: narrative };
+    const observation: JsonObject = {
+      resourceType: 'Observation',
+      id: 'o1',
+      text: narrative,
+      subject: { reference: 'Patient/p1' },
+      contained: [{ resourceType: 'Patient', id: 'c', text: narrative }],
+    };
+    const bundle: JsonObject = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [{ resource: observation }],
+    };
+    const phone: Obligation = { kind: 'mask', fields: ['phone'] };
+    for (const masks of [[MASK_ALL], [phone]]) {
+      const person = applyObligations(withText, masks)!;
+      assert.equal(person.text, undefined, 'a person’s narrative');
+      assert.equal(person.gender, 'male');
+      const out = applyObligations(bundle, masks)!;
+      const entry = (out.entry as JsonObject[])[0]!.resource as JsonObject;
+      assert.equal(entry.text, undefined, 'any resource’s narrative, in a Bundle too');
+      assert.equal((entry.contained as JsonObject[])[0]!.text, undefined, 'a contained one’s');
+      assert.deepEqual(entry.subject, { reference: 'Patient/p1' });
+      // The unparsed fast path must not let a narrative through.
+      assert.equal(
+        obligationsChange(masks, 'Observation', JSON.stringify({ ...observation, contained: [] })),
+        true,
+      );
+    }
+    assert.deepEqual(observation.text, narrative, 'the input is not changed');
+    assert.equal(applyObligations(observation, [AUDIT]), observation, 'no mask, the narrative stays');
+    assert.equal(applyObligations(observation, [{ kind: 'redact', labels: ['HIV'] }]), observation);
+  });
 });

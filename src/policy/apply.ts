@@ -8,7 +8,11 @@
  * Where a mask reaches: every resource of a person type (Patient, RelatedPerson, Person) wherever
  * it sits (top level, `contained`, a Bundle's entries, any other nested resource); the `display`
  * of every Reference to a person, or to a target whose type cannot be told; and every Identifier
- * with the resident-ID system, in whatever resource or Reference it is.
+ * with the resident-ID system, in whatever resource or Reference it is. The narrative (`text`) of
+ * every resource is left out under any mask: it is free text that may restate a name, number or
+ * address the masks hide, and free text cannot be masked reliably (HL7's de-identification
+ * guidance removes it likewise). Clinical free text in elements (`note`, attachments) is not
+ * touched.
  */
 import { FhirDeidentifier, maskPersonName, maskResidentId, type JsonObject } from '../deid/index.js';
 import type { FhirRule } from '../deid/index.js';
@@ -69,6 +73,8 @@ const rulesFor = (field: MaskField): FhirRule[] => {
 // costs a parse, never a leak.
 const NESTED_RESOURCE = '"resourceType"';
 const DISPLAY = '"display"';
+/** Every Narrative has its XHTML in `div`. */
+const NARRATIVE = '"div"';
 
 /** Whether `text` holds `needle` at least `times` times. */
 function occurs(text: Buffer | string, needle: string, times: number): boolean {
@@ -84,12 +90,13 @@ function occurs(text: Buffer | string, needle: string, times: number): boolean {
 /**
  * Whether masking these fields may change a resource of this type stored as `stored`: it is a
  * person, or it holds another resource (contained, a Bundle's entry: `"resourceType"` twice),
- * or a resident ID (the system's OID), or, for names, a `display` (a Reference may name a
- * person). Otherwise nothing a mask reaches is in it.
+ * or a narrative, or a resident ID (the system's OID), or, for names, a `display` (a Reference
+ * may name a person). Otherwise nothing a mask reaches is in it.
  */
 function masksReach(fields: readonly MaskField[], resourceType: string, stored: Buffer | string): boolean {
   if (fields.length === 0) return false;
   if (PERSON_TYPE_SET.has(resourceType) || occurs(stored, NESTED_RESOURCE, 2)) return true;
+  if (stored.includes(NARRATIVE)) return true;
   if (fields.includes('resident-id') && stored.includes(RESIDENT_ID_SYSTEM)) return true;
   return fields.includes('name') && stored.includes(DISPLAY);
 }
@@ -262,15 +269,23 @@ function maskMembers(node: JsonObject, plan: MaskPlan, container: JsonObject | u
 }
 
 /**
- * A resource masked: a person's own identifiers by deid's rules, then whatever the masks reach
- * among its members. Its `#id` references are resolved in its container when it is contained
- * (they point at its siblings, or `#` at the container), else in itself.
+ * A resource masked: without its narrative, a person's own identifiers by deid's rules, then
+ * whatever the masks reach among its members. Its `#id` references are resolved in its container
+ * when it is contained (they point at its siblings, or `#` at the container), else in itself.
  */
 function maskResource(resource: JsonObject, plan: MaskPlan, containedIn: JsonObject | undefined): JsonObject {
-  const own = PERSON_TYPE_SET.has(String(resource.resourceType))
-    ? plan.person.apply(structuredClone(resource))
-    : resource;
+  const plain = withoutNarrative(resource);
+  const own = PERSON_TYPE_SET.has(String(plain.resourceType))
+    ? plan.person.apply(structuredClone(plain))
+    : plain;
   return maskMembers(own, plan, containedIn ?? own);
+}
+
+/** The resource without its `text` (Narrative); itself when it has none. */
+function withoutNarrative(resource: JsonObject): JsonObject {
+  if (resource.text === undefined) return resource;
+  const { text: _narrative, ...rest } = resource;
+  return rest;
 }
 
 /** The security label codes of a resource (`meta.security[].code`). */
