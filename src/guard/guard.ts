@@ -66,6 +66,13 @@ export interface Page {
   offset: number;
 }
 
+/**
+ * Candidates a search reads at most, past its offset, to fill a page with matches the principal
+ * may see (ten pages' worth when that is more): a page that comes back short says where the
+ * next one goes on reading.
+ */
+const SCAN_LIMIT = 1000;
+
 /** A permit with what it obliges guard to do, or a refusal with its reason. */
 type Verdict = { permit: true; obligations: readonly Obligation[] } | Denial;
 
@@ -158,22 +165,49 @@ export class Guard {
   }
 
   /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
+  /**
+   * A page of matches the principal may see. Matches the policy withholds are left out, so the
+   * page is filled by reading on past them (up to `SCAN_LIMIT` candidates), and `nextOffset` is
+   * where the next page starts reading. A clinician who cares for a few of a hospital's patients
+   * then gets a page of those, not a page of mostly refusals with a `next` link.
+   */
   async search(access: Access, search: ParsedSearch) {
     // An unknown purpose is a 400 before anything is searched, even when nothing matches.
     this.policy.purposeOf(access);
-    const found = await this.records.search(search, searchScopeOf(access.principal));
+    const scope = searchScopeOf(access.principal);
     const action = `${search.resourceType}.search`;
-    const page = await this.releasePage(access, action, found.rows, (body, obligations) =>
-      released(body, obligations),
-    );
-    const matches: RawResource[] = page.map(({ row, out }) => ({
-      resourceType: row.resourceType,
-      id: row.id,
-      json: out,
-    }));
+    const matches: RawResource[] = [];
+    const limit = Math.max(SCAN_LIMIT, search.count * 10);
+    let offset = search.offset;
+    let total: number | undefined;
+    let hasMore = false;
+    let withheld = false;
+    for (let round = 0; ; round++) {
+      // Past the first round only more candidates are wanted: a count of every match is not.
+      const candidates =
+        round === 0
+          ? search
+          : { ...search, offset, count: Math.max(search.count, 100), total: 'none' as const };
+      const found = await this.records.search(candidates, scope);
+      if (round === 0) total = found.total;
+      const need = search.count - matches.length;
+      const page = await this.releasePage(
+        access,
+        action,
+        found.rows,
+        (body, obligations) => released(body, obligations),
+        need,
+      );
+      for (const { row, out } of page.released)
+        matches.push({ resourceType: row.resourceType, id: row.id, json: out });
+      const { consumed } = page;
+      withheld ||= page.released.length < consumed;
+      offset += consumed;
+      hasMore = found.hasMore || consumed < found.rows.length;
+      if (!hasMore || matches.length >= search.count || offset - search.offset >= limit) break;
+    }
     // A total counted before some matches were withheld would count what the caller cannot see.
-    const total = page.length === found.rows.length ? found.total : undefined;
-    return { matches, total, hasMore: found.hasMore };
+    return { matches, total: withheld ? undefined : total, hasMore, nextOffset: offset };
   }
 
   /** `Patient/{id}/$everything`: the patient's compartment, as far as the principal may see it. */
@@ -193,7 +227,7 @@ export class Guard {
     );
     // Each resource is decided on its own below: the compartment is not limited to one organization.
     const { rows, total } = await this.records.compartment(patientId, {}, page);
-    const released = await this.releasePage(access, 'Patient.everything', rows, (body, obligations) =>
+    const { released } = await this.releasePage(access, 'Patient.everything', rows, (body, obligations) =>
       releasedJson(body, obligations),
     );
     return {
@@ -347,18 +381,27 @@ export class Guard {
    * The items of a page the principal may see, as the obligations release them; the others are
    * left out (a search shows what may be seen) and recorded as refused, with their reasons.
    */
+  /**
+   * Decides, opens and releases rows in order until `wanted` are released (or the rows run out),
+   * recording the refusals and the reads. `consumed` counts the rows looked at: those after it
+   * were not decided, and a next page starts with them.
+   */
   private async releasePage<T>(
     access: Access,
     action: string,
     rows: readonly StoredVersion[],
     release: (body: SealedBody, obligations: readonly Obligation[]) => Promise<T | undefined>,
-  ): Promise<{ row: StoredVersion; out: T }[]> {
+    wanted = rows.length,
+  ): Promise<{ released: { row: StoredVersion; out: T }[]; consumed: number }> {
     const out: { row: StoredVersion; out: T }[] = [];
     const refused: { about: StoredVersion; code: string }[] = [];
     const marks = [];
     // A page of one patient's Observations is usually one decision, made once.
     const decided = new Map<string, Verdict>();
+    let consumed = 0;
     for (const row of rows) {
+      if (out.length >= wanted) break;
+      consumed++;
       const body = new SealedBody(this.records, row);
       const key = this.policy.decisionKey(row);
       let verdict = key === undefined ? undefined : decided.get(key);
@@ -384,7 +427,7 @@ export class Guard {
       out.map((o) => o.row),
       mergeMarks(marks),
     );
-    return out;
+    return { released: out, consumed };
   }
 
   private async writer(access: Access, audited: string, resourceType: string): Promise<WriteContext> {
@@ -431,7 +474,7 @@ export class Guard {
         resource: JSON.parse(json.toString('utf8')) as FhirResource,
       };
     }
-    const { matches, total, hasMore } = await this.search(access, entry.search);
+    const { matches, total, hasMore, nextOffset } = await this.search(access, entry.search);
     const { search } = entry;
     return {
       status: 200,
@@ -440,7 +483,7 @@ export class Guard {
         search,
         matches: matches.map((m) => JSON.parse(m.json.toString('utf8')) as FhirResource),
         ...(total === undefined ? {} : { total }),
-        ...(hasMore ? { next: { offset: search.offset + search.count } } : {}),
+        ...(hasMore ? { next: { offset: nextOffset } } : {}),
       }),
     };
   }

@@ -104,8 +104,8 @@ export async function fhirRoutes(app: FastifyInstance, deps: FhirDeps): Promise<
         registry,
         handling: parsePreferHandling(header(request, 'prefer')),
       });
-      const { matches, total, hasMore } = await guard.search(access(request), search);
-      const next = hasMore ? { offset: search.offset + search.count } : undefined;
+      const { matches, total, hasMore, nextOffset } = await guard.search(access(request), search);
+      const next = hasMore ? { offset: nextOffset } : undefined;
       const previous = search.offset > 0 ? { offset: Math.max(0, search.offset - search.count) } : undefined;
       return reply.type(FHIR_JSON).send(
         searchsetJson({
