@@ -79,11 +79,14 @@ export function decideReidentify(principal: Principal, purpose: string | undefin
 /**
  * Where a search looks before the policy decides on each match. Staff search their own
  * organization's records (a search across every hospital would only be refused row by row);
- * regulators search the region; everyone else (patients) reads their compartment instead.
+ * regulators search the region; a patient searches the records of the Patient their account is
+ * linked to (a patient-facing app's `Observation?patient=…`); anyone else finds nothing.
  */
 export function searchScopeOf(principal: Principal): SearchScope {
   if (principal.roles.includes('regulator')) return {};
-  return { orgIds: isStaff(principal) ? [principal.orgId] : [] };
+  if (isStaff(principal)) return { orgIds: [principal.orgId] };
+  const own = principal.roles.includes('patient') ? principal.patientRef : undefined;
+  return own ? { patientKeys: [patientIdOf(own)] } : { orgIds: [] };
 }
 
 /** What the person refused can do next. */

@@ -5,7 +5,10 @@ import { blindIndexOf } from './index-rows.js';
 
 /** Which organizations' resources a search may return (undefined: every organization of the tenant). */
 export interface SearchScope {
+  /** Absent: every organization of the tenant; empty: none. */
   orgIds?: readonly string[];
+  /** Absent: any patient's records; else only these patients' (a patient's own search). */
+  patientKeys?: readonly string[];
 }
 
 /** Where a value goes in a search query: an index into `SearchPlan.values`. */
@@ -34,6 +37,8 @@ export interface SearchPlan {
   resourceType: Slot;
   /** Absent: every organization of the tenant; empty: none. */
   orgIds: Slot[] | undefined;
+  /** Absent: any patient; empty: none. */
+  patientKeys: Slot[] | undefined;
   filters: Filter[];
 }
 
@@ -49,6 +54,7 @@ export function planSearch(
     tenant: slot(tenant),
     resourceType: slot(search.resourceType),
     orgIds: scope.orgIds?.map(slot),
+    patientKeys: scope.patientKeys?.map(slot),
     filters: search.criteria.map((c) => criterionFilter(c, slot, indexer)),
   };
   // Slots are numbered in the order values are met, so one structure always numbers them alike.

@@ -45,12 +45,13 @@ export function planQuery(db: Db, plan: SearchPlan, bind: Bind): Query {
     .where('tenant_id', '=', bind(plan.tenant))
     .where('resource_type', '=', bind(plan.resourceType))
     .where('method', '!=', 'DELETE');
-  if (plan.orgIds !== undefined) {
-    const { orgIds } = plan;
+  for (const [column, slots] of [
+    ['org_id', plan.orgIds],
+    ['patient_key', plan.patientKeys],
+  ] as const) {
+    if (slots === undefined) continue;
     // An empty scope matches nothing (an IN () would be a syntax error).
-    query = query.where(
-      orgIds.length === 0 ? sql<boolean>`1 = 0` : (eb) => eb('org_id', 'in', orgIds.map(bind)),
-    );
+    query = query.where(slots.length === 0 ? sql<boolean>`1 = 0` : (eb) => eb(column, 'in', slots.map(bind)));
   }
   for (const filter of plan.filters) query = query.where((eb) => filterOf(eb, db, plan, filter, bind));
   return query;
