@@ -10,6 +10,13 @@ import { CARE_SOURCES, type CareSource } from '../guard/index.js';
 export type NodeRole = 'hub' | 'node';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/**
+ * The ledger origin when none is configured: the public host (with its port) and the tenant. A
+ * log keeps the origin it first signed under, so a later change of host or port leaves it as it is.
+ */
+export const defaultLedgerOrigin = (publicUrl: string, tenant: string): string =>
+  `${new URL(publicUrl).host}/custodia/${tenant}`;
+
 export interface Config {
   role: NodeRole;
   dataDir: string;
@@ -292,8 +299,7 @@ export function loadConfig(
     ),
     demoPassword: values.demoPassword as string | undefined,
     gradingScheme: (values.gradingScheme as string | undefined) ?? 'seed-3-grade',
-    ledgerOrigin:
-      (values.ledgerOrigin as string | undefined) ?? `${new URL(publicUrl).host}/custodia/${tenant}`,
+    ledgerOrigin: (values.ledgerOrigin as string | undefined) ?? defaultLedgerOrigin(publicUrl, tenant),
     ledgerWitnesses: witnesses,
     ledgerQuorum: quorum,
     ledgerWitnessFor: (values.ledgerWitnessFor as string[] | undefined) ?? [],

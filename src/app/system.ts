@@ -14,6 +14,7 @@ import {
   parseWitnessPeers,
   type LedgerOptions,
   type WitnessPeer,
+  settledOrigin,
 } from '../ledger/index.js';
 import type { LedgerStoreContext } from '../cli/index.js';
 import {
@@ -27,7 +28,7 @@ import { getScheme } from '../classify/index.js';
 import { AuditTokens, ConsentGate, DeidProjects, Guard } from '../guard/index.js';
 import { Records, collectionChanges, collectionGradeCounts, recordsMigrations } from '../records/index.js';
 import { migrateToLatest, openStore, type Migration, type Store } from '../store/index.js';
-import type { Config } from './config.js';
+import { defaultLedgerOrigin, type Config } from './config.js';
 
 /** How often policy versions, break-glass grants and emergencies made elsewhere are picked up. */
 const POLICY_REFRESH_MS = 5_000;
@@ -109,7 +110,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       ...(await ledgerOptions(config, keys, clock)),
       alarms: ledgerAlarms,
     });
-    const witness = await openWitness(config, store, keys, clock, ledgerAlarms);
+    const witness = await openWitness(config, store, keys, clock, ledgerAlarms, ledger.origin);
     const authenticator = new Authenticator(store, directory, tokens, clock, {
       refreshTtlSeconds: config.refreshTokenTtlSeconds,
       // The login entry is durable before the answer: a success that cannot be recorded fails.
@@ -286,10 +287,10 @@ export async function openLedgerStore(
 ): Promise<LedgerStoreContext & { close(): Promise<void> }> {
   const store = await openDatabase(config);
   try {
-    const options = await ledgerOptions(config, await openKeys(config));
+    const wanted = await ledgerOptions(config, await openKeys(config));
     return {
       store,
-      options,
+      options: { ...wanted, origin: await settledOrigin(store, wanted) },
       witnesses: witnessPeers(config),
       quorum: config.ledgerQuorum,
       close: () => store.close(),
@@ -305,14 +306,22 @@ export async function ledgerOptions(config: Config, keys: KeyProvider, clock: Cl
   return {
     tenantId: config.tenant,
     origin: ledgerOrigin(config),
+    originIsDefault: config.ledgerOrigin === defaultLedgerOrigin(config.publicUrl, config.tenant),
     signingKey: (await keys.signingKey('ledger')).privateKey,
     cadence: { everyMs: config.ledgerCheckpointMs },
     clock,
   } satisfies LedgerOptions;
 }
 
-async function openWitness(config: Config, store: Store, keys: KeyProvider, clock: Clock, alarms: Alarms) {
-  const name = `${ledgerOrigin(config)}/witness`;
+async function openWitness(
+  config: Config,
+  store: Store,
+  keys: KeyProvider,
+  clock: Clock,
+  alarms: Alarms,
+  logOrigin: string,
+) {
+  const name = `${logOrigin}/witness`;
   return new Witness({
     name,
     signingKey: (await keys.signingKey('ledger-witness')).privateKey,

@@ -10,6 +10,7 @@ export {
   type LedgerQuery,
   type StoredEntry,
 } from './ledger.js';
+export { settledOrigin } from './origin.js';
 export { ledgerMigrations, TIME_BLOCK, type LedgerTables } from './schema.js';
 export type { IndexCadence } from './indexer.js';
 export {

@@ -24,6 +24,7 @@ import { verifyCosignatures, type VerifiedCosignature } from './cosignature.js';
 import { ed25519NoteSigner, formatVerifierKey, type NoteSigner, type VerifierKey } from './note.js';
 import { bytesEqual, ed25519Signer, toBase64 } from './primitives.js';
 import { LedgerIndexer, type IndexCadence } from './indexer.js';
+import { settledOrigin, type OriginWanted } from './origin.js';
 import { queryLog, toStored } from './query.js';
 import type { LedgerTables } from './schema.js';
 import { TileCache } from './tile-cache.js';
@@ -51,9 +52,12 @@ export interface Cadence {
   everyMs?: number;
 }
 
-export interface LedgerOptions {
+export interface LedgerOptions extends OriginWanted {
   tenantId: string;
-  /** The checkpoint origin and the log key's name, e.g. `audit.hospital-a.example/custodia`. */
+  /**
+   * The checkpoint origin and the log key's name, e.g. `audit.hospital-a.example/custodia`; a log
+   * already signed under another keeps that one (origin.ts).
+   */
   origin: string;
   /** The log's Ed25519 private key: a KeyObject or a 32-byte seed, from the key provider. */
   signingKey: KeyObject | Uint8Array;
@@ -174,8 +178,9 @@ export class Ledger {
    * against the latest signed checkpoint before accepting any append.
    */
   static async open(store: Store, options: LedgerOptions): Promise<Ledger> {
+    const origin = await settledOrigin(store, options);
     const tree = await restoreTree(store.tables<LedgerTables>(), options.tenantId);
-    const ledger = new Ledger(store, tree, options);
+    const ledger = new Ledger(store, tree, { ...options, origin });
     try {
       await ledger.loadLatestCheckpoint();
       ledger.indexer = await LedgerIndexer.open(
