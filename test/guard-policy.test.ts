@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { testDialects } from '../src/store/testing.js';
-import { loginAs, startTestSystem, type TestSystem } from './helpers/system.js';
+import { AdjustableClock, loginAs, startTestSystem, type TestSystem } from './helpers/system.js';
 
 const FHIR = 'application/fhir+json';
 const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
@@ -16,6 +16,7 @@ const LICENCE_SYSTEM = 'urn:oid:2.16.156.10011.1.4';
 type Json = Record<string, unknown>;
 
 const DENIAL_REASONS = 'https://custodia.dev/fhir/CodeSystem/denial-reason';
+const DAY_MS = 86_400_000;
 interface Outcome {
   resourceType: string;
   issue: { code: string; details?: { coding?: { system: string; code: string }[]; text?: string } }[];
@@ -41,6 +42,7 @@ for (const { dialect, skip } of testDialects()) {
     let patientId: string;
     let observationId: string;
     let hivId: string;
+    const clock = new AdjustableClock();
 
     const call = (token: string, method: string, url: string, payload?: unknown, purpose?: string) =>
       ts.app.inject({
@@ -60,7 +62,7 @@ for (const { dialect, skip } of testDialects()) {
     };
 
     before(async () => {
-      ts = await startTestSystem(dialect, { CUSTODIA_CARE_RELATIONSHIP: 'records' });
+      ts = await startTestSystem(dialect, { CUSTODIA_CARE_RELATIONSHIP: 'records' }, { clock });
       writer = await loginAs(ts, 'his-feed', ['data-steward'], 'Policy Hospital');
       treating = await loginAs(ts, 'dr-li', ['clinician'], 'Policy Hospital', { licence: '110105000000001' });
       colleague = await loginAs(ts, 'dr-wu', ['clinician'], 'Policy Hospital', {
@@ -85,7 +87,11 @@ for (const { dialect, skip } of testDialects()) {
         class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
         subject: { reference: `Patient/${patientId}` },
         participant: [{ individual: { reference: `Practitioner/${practitioner}` } }],
-        period: { start: '2026-03-01T08:00:00+08:00', end: '2026-03-01T09:00:00+08:00' },
+        // An hour's visit that ended an hour ago: the care relationship lasts careWindowDays (90) after it.
+        period: {
+          start: new Date(clock.now() - 2 * 3_600_000).toISOString(),
+          end: new Date(clock.now() - 3_600_000).toISOString(),
+        },
       });
       observationId = await create({
         resourceType: 'Observation',
@@ -208,6 +214,17 @@ for (const { dialect, skip } of testDialects()) {
         limit: 100,
       });
       assert.ok(entries.entries.some((e) => e.entry.reason === 'deidentification-required'));
+    });
+
+    test('the care relationship lapses 90 days after the encounter: then the clinician is refused too', async () => {
+      clock.advance(88 * DAY_MS);
+      const stillCaring = await loginAs(ts, 'dr-li', ['clinician'], 'Policy Hospital');
+      assert.equal((await call(stillCaring, 'GET', `/fhir/Observation/${observationId}`)).statusCode, 200);
+      clock.advance(2 * DAY_MS);
+      const lapsed = await loginAs(ts, 'dr-li', ['clinician'], 'Policy Hospital');
+      const refused = await call(lapsed, 'GET', `/fhir/Observation/${observationId}`);
+      assert.equal(reasonOf(refused), 'no-care-relationship');
+      assert.match(refused.body, /break-glass/);
     });
   });
 }

@@ -77,3 +77,27 @@ test('secrets never appear in the printable configuration', () => {
   const text = JSON.stringify(describeConfig(c));
   assert.ok(!text.includes('hunter2') && !text.includes('kkkk') && !text.includes('demo-password-1'));
 });
+
+test('careWindowDays: 90 days by default; the file or the environment sets another, 0 included', () => {
+  assert.equal(loadConfig({}, { cwd: dir() }).careWindowDays, 90);
+  const cwd = dir();
+  writeFileSync(join(cwd, 'custodia.config.json'), JSON.stringify({ careWindowDays: 30 }));
+  assert.equal(loadConfig({}, { cwd }).careWindowDays, 30);
+  assert.equal(loadConfig({ CUSTODIA_CARE_WINDOW_DAYS: '0' }, { cwd }).careWindowDays, 0);
+});
+
+for (const bad of ['-1', '1.5', 'ninety', '']) {
+  test(`a careWindowDays of "${bad}" stops start-up, in English and Chinese`, () => {
+    assert.throws(
+      () => loadConfig({ CUSTODIA_CARE_WINDOW_DAYS: bad }, { cwd: dir() }),
+      (e: unknown) =>
+        e instanceof CustodiaError &&
+        e.code === 'invalid-config' &&
+        e.message.includes('CUSTODIA_CARE_WINDOW_DAYS') &&
+        e.message.includes('whole days') &&
+        e.zh !== undefined &&
+        e.zh.includes('CUSTODIA_CARE_WINDOW_DAYS') &&
+        e.zh.includes('无效'),
+    );
+  });
+}

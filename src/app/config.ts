@@ -5,7 +5,7 @@ import { BUILT_IN_SCHEMES } from '../classify/index.js';
 import { CustodiaError } from '../core/index.js';
 import { formatVerifierKey, parseVerifierKey, parseWitnessPeers } from '../ledger/index.js';
 import { NETWORK_ZONES, type NetworkZone } from '../policy/index.js';
-import { CARE_SOURCES, type CareSource } from '../guard/index.js';
+import { CARE_SOURCES, DEFAULT_CARE_WINDOW_DAYS, type CareSource } from '../guard/index.js';
 
 export type NodeRole = 'hub' | 'node';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -58,6 +58,12 @@ export interface Config {
    * clinician and nurse of a hospital cares for its patients, the open-hospital model).
    */
   careRelationship: CareSource;
+  /**
+   * Days a care relationship from an Encounter holds after the encounter ends (from its start when
+   * it has no end; a stay still under way holds). Default 90 (see DEFAULT_CARE_WINDOW_DAYS for why);
+   * 0 limits it to the encounter itself. The general practitioner's relationship does not expire.
+   */
+  careWindowDays: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -210,6 +216,12 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     allowed: CARE_SOURCES.join(', '),
     parse: (r) => CARE_SOURCES.find((c) => c === r.trim()),
   },
+  careWindowDays: {
+    key: 'careWindowDays',
+    env: 'CUSTODIA_CARE_WINDOW_DAYS',
+    allowed: 'whole days, 0 to 36500',
+    parse: integer(0, 36_500),
+  },
   networkZone: {
     key: 'networkZone',
     env: 'CUSTODIA_NETWORK_ZONE',
@@ -307,6 +319,7 @@ export function loadConfig(
     breakGlassMinutes: (values.breakGlassMinutes as number | undefined) ?? 240,
     networkZone: (values.networkZone as NetworkZone | undefined) ?? 'internal',
     careRelationship: (values.careRelationship as CareSource | undefined) ?? 'records',
+    careWindowDays: (values.careWindowDays as number | undefined) ?? DEFAULT_CARE_WINDOW_DAYS,
   };
 }
 

@@ -1,6 +1,13 @@
 import type { OrgId, TenantId } from '../core/index.js';
 import { servicePrincipal, type Principal } from '../identity/index.js';
-import { generateRegion, type HospitalSpec, type RegionManifest } from '../synth/index.js';
+import {
+  ACT_CODE_SYSTEM,
+  CN_PRACTITIONER_LICENSE_SYSTEM,
+  generateRegion,
+  type HospitalSpec,
+  type RegionManifest,
+  type StaffMember,
+} from '../synth/index.js';
 import type { System } from './system.js';
 
 export interface DemoHospital extends HospitalSpec {
@@ -27,6 +34,11 @@ const seeder = (tenantId: TenantId, orgId: OrgId): Principal =>
 
 export const DEMO_PATIENT_COUNT = 240;
 
+/** How many of the demo clinician's patients are in hospital now, the demo patient first. */
+const DEMO_WARD_SIZE = 5;
+
+const HOUR_MS = 3_600_000;
+
 /**
  * Loads the demo region's patients, made by the project's own generator (deterministic: the same
  * people at every fresh start): Chinese patients with valid resident IDs and some English ones,
@@ -51,15 +63,81 @@ export async function seedDemoPatients(
       await system.guard.bundle(access, bundle, { baseUrl });
     }
   }
+  const clinician = carerOf(region.manifest, first.id, demoPatient, 'doctor');
+  const nurse = carerOf(region.manifest, first.id, demoPatient, 'nurse');
+  if (clinician) {
+    const ward = wardOf(region.manifest, first.id, demoPatient, clinician);
+    await admitToWard(system, first, ward, [clinician, nurse]);
+  }
   await system.records.refreshStatistics();
   const stored = await system.records.sourceIdOf(first.orgId, 'Patient', demoPatient);
   return {
     demoPatientRef: stored === undefined ? undefined : `Patient/${stored}`,
-    carers: {
-      clinician: carerOf(region.manifest, first.id, demoPatient, 'doctor'),
-      nurse: carerOf(region.manifest, first.id, demoPatient, 'nurse'),
-    },
+    carers: { clinician: clinician && asCarer(clinician), nurse: nurse && asCarer(nurse) },
   };
+}
+
+const asCarer = (member: StaffMember): DemoCarer => ({
+  licence: member.licenseNumber,
+  department: member.departmentZh,
+});
+
+/**
+ * The generated patients (ids in the generated bundles) on the demo clinician's ward: the demo
+ * patient and others the clinician has treated at the hospital, in the manifest's order.
+ */
+function wardOf(
+  manifest: RegionManifest,
+  hospitalId: string,
+  demoPatient: string,
+  clinician: StaffMember,
+): string[] {
+  const treated = manifest.patients
+    .flatMap((p) => p.hospitals)
+    .filter((stay) => stay.hospitalId === hospitalId && stay.careTeam.includes(clinician.key))
+    .map((stay) => stay.patientId)
+    .filter((id) => id !== demoPatient);
+  return [demoPatient, ...treated].slice(0, DEMO_WARD_SIZE);
+}
+
+/**
+ * Admits the ward's patients now, the demo clinician and nurse attending. The generated visits lie
+ * in the generator's past (its fixed clock keeps the region the same at every fresh start), and a
+ * care relationship from an encounter ends `careWindowDays` after it: a stay still under way keeps
+ * the demo logins treating these patients however long the demo's data is kept.
+ */
+async function admitToWard(
+  system: System,
+  hospital: DemoHospital,
+  ward: readonly string[],
+  attending: readonly (StaffMember | undefined)[],
+): Promise<void> {
+  const now = system.clock.now();
+  const participant = attending
+    .filter((m) => m !== undefined)
+    .map((m) => ({
+      individual: {
+        reference: `Practitioner?identifier=${CN_PRACTITIONER_LICENSE_SYSTEM}|${m.licenseNumber}`,
+      },
+    }));
+  const entry = [];
+  for (const [i, generatedId] of ward.entries()) {
+    const stored = await system.records.sourceIdOf(hospital.orgId, 'Patient', generatedId);
+    if (stored === undefined) continue;
+    const resource = {
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: { system: ACT_CODE_SYSTEM, code: 'IMP', display: 'inpatient encounter' },
+      subject: { reference: `Patient/${stored}` },
+      participant,
+      // Admitted over the last days, a few hours apart.
+      period: { start: new Date(now - (i + 1) * 20 * HOUR_MS).toISOString() },
+    };
+    entry.push({ resource, request: { method: 'POST', url: 'Encounter' } });
+  }
+  const bundle = { resourceType: 'Bundle', type: 'transaction', entry };
+  const access = { principal: seeder(system.tenantId, hospital.orgId) };
+  await system.guard.bundle(access, bundle, { baseUrl: `${system.config.publicUrl}/fhir` });
 }
 
 /**
@@ -71,13 +149,12 @@ function carerOf(
   hospitalId: string,
   patientId: string,
   role: 'doctor' | 'nurse',
-): DemoCarer | undefined {
+): StaffMember | undefined {
   const hospital = manifest.hospitals.find((h) => h.id === hospitalId);
   const team = manifest.patients
     .flatMap((p) => p.hospitals)
     .find((stay) => stay.hospitalId === hospitalId && stay.patientId === patientId)?.careTeam;
-  const member = hospital?.staff.find((s) => s.role === role && team?.includes(s.key));
-  return member && { licence: member.licenseNumber, department: member.departmentZh };
+  return hospital?.staff.find((s) => s.role === role && team?.includes(s.key));
 }
 
 /** A patient of the first hospital who is also seen at a second one, so the demo shows the index. */

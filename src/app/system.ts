@@ -170,6 +170,7 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
         emergencies,
         networkZone: config.networkZone,
         careSource: config.careRelationship,
+        careWindowDays: config.careWindowDays,
         organizations: async (orgId) => {
           const org = await directory.getOrganization(tenantId, orgId);
           return { type: org.type, divisionCode: org.divisionCode };

@@ -95,7 +95,8 @@ export function hintFor(code: string): string {
     case 'purpose-required':
       return 'declare why with the X-Purpose-Of-Use header (an HL7 PurposeOfUse code such as TREAT)';
     case 'no-care-relationship':
-      return 'in an emergency, declare break-glass for this patient (POST /break-glass)';
+      // Also the answer once a relationship has lapsed: say how long one lasts.
+      return 'an Encounter naming you makes a care relationship while the stay is under way and for careWindowDays after it ends; in an emergency, declare break-glass for this patient (POST /break-glass)';
     case 'break-glass-expired':
       return 'declare break-glass again if care still needs it';
     case 'consent-denied':

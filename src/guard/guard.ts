@@ -94,7 +94,12 @@ export class Guard {
   static async create(options: GuardOptions): Promise<Guard> {
     const tokens = await AuditTokens.create(options.keys, options.tenant);
     const consent = options.consent && new ConsentCheck(options.consent, options.clock);
-    const care = new CareTeam(options.records, options.clock, options.policy.careSource);
+    const care = new CareTeam(
+      options.records,
+      options.clock,
+      options.policy.careSource,
+      options.policy.careWindowDays,
+    );
     const policy = new PolicyCheck(options.policy, care, consent, options.clock);
     const recorder = new Recorder(options.ledger, tokens, options.clock);
     return new Guard(options.records, tokens, recorder, policy, care);

@@ -15,4 +15,4 @@ export {
 export { type PolicyOptions } from './policy-check.js';
 export { ConsentGate } from './consent-gate.js';
 export { DeidProjects, MAX_REIDENTIFY_TOKENS, type DeidProjectKeys } from './reidentify.js';
-export { CARE_SOURCES, type CareSource } from './care-team.js';
+export { CARE_SOURCES, DEFAULT_CARE_WINDOW_DAYS, type CareSource } from './care-team.js';

@@ -31,6 +31,8 @@ export interface PolicyOptions {
   networkZone?: NetworkZone;
   /** Where care relationships come from. Default `records`. */
   careSource?: CareSource;
+  /** Days a care relationship from an Encounter holds after it ends. Default `DEFAULT_CARE_WINDOW_DAYS`. */
+  careWindowDays?: number;
 }
 
 /** What a decision is about: a stored resource, or a change with no stored resource yet (a write). */

@@ -4,17 +4,29 @@
  * practitioner. A user is the Practitioner whose identifier is their practising-licence number
  * (执业证书编号), so nothing has to be kept in step by hand: the relationship arrives with the
  * records the hospital sends. Both questions are answered from the search index (references are
- * plain, identifiers blind), never by opening a sealed body.
+ * plain, identifiers blind, dates and status codes plain), never by opening a sealed body.
+ *
+ * A relationship from an Encounter is limited in time (seed 000 §3(三): access limited by time;
+ * 002 §4.2.2: only the necessary range): it holds from the encounter's start until a window after
+ * its end, so a doctor who saw the patient once years ago no longer reads the whole record without
+ * break-glass. The general practitioner's relationship lasts as long as the Patient names them.
  */
 import { sql } from 'kysely';
+import { MAX_INSTANT } from '../fhir/index.js';
 import { blindIndexOf } from './index-rows.js';
 import type { Records } from './records.js';
 
-/** Where a care relationship is recorded: (resource type, search parameter naming the practitioner). */
-const CARE_PARAMS = [
-  ['Encounter', 'participant'],
-  ['Patient', 'general-practitioner'],
-] as const;
+/**
+ * Encounter statuses (R4 encounter-status) of a stay still under way: it holds however long ago it
+ * began (a long admission), where a finished one without an end counts from its start.
+ */
+export const ONGOING_ENCOUNTER_STATUSES = ['arrived', 'triaged', 'in-progress', 'onleave'] as const;
+
+/** When a care relationship is asked about: the instant, and how long one lasts after its encounter ends. */
+export interface CareWindow {
+  now: number;
+  afterEndMs: number;
+}
 
 /** The ids of the organization's Practitioner records that carry this identifier value (any system). */
 export async function practitionersWithIdentifier(
@@ -48,28 +60,71 @@ export async function linkedPatientKeys(records: Records, patientKey: string): P
   return [...new Set([patientKey, ...rows.map((r) => r.patient_id)])];
 }
 
-/** Whether one of the practitioners looks after one of the patient keys (an Encounter or the GP). */
-export async function caresFor(
+/**
+ * Until when (epoch ms, exclusive) one of the practitioners looks after one of the patient keys,
+ * asked at `window.now`; undefined when no relationship holds then. A general practitioner, or a
+ * participant of an encounter still under way, holds until MAX_INSTANT. One query: the participant
+ * row of each Encounter joined to the same Encounter's period (`date`) and ongoing status rows.
+ */
+export async function careHoldsUntil(
   records: Records,
   practitionerIds: readonly string[],
   patientKeys: readonly string[],
-): Promise<boolean> {
-  if (practitionerIds.length === 0 || patientKeys.length === 0) return false;
+  window: CareWindow,
+): Promise<number | undefined> {
+  if (practitionerIds.length === 0 || patientKeys.length === 0) return undefined;
   const found = await liveSearchRows(records)
-    .select(sql<number>`1`.as('one'))
+    // The Encounter's period and, when it is under way, its status (a Patient row joins neither).
+    .leftJoin('rec_search as d', (j) =>
+      j
+        .onRef('d.tenant_id', '=', 's.tenant_id')
+        .onRef('d.resource_type', '=', 's.resource_type')
+        .onRef('d.resource_id', '=', 's.resource_id')
+        .on('d.resource_type', '=', 'Encounter')
+        .on('d.param', '=', 'date'),
+    )
+    .leftJoin('rec_search as o', (j) =>
+      j
+        .onRef('o.tenant_id', '=', 's.tenant_id')
+        .onRef('o.resource_type', '=', 's.resource_type')
+        .onRef('o.resource_id', '=', 's.resource_id')
+        .on('o.resource_type', '=', 'Encounter')
+        .on('o.param', '=', 'status')
+        .on('o.system', '=', '')
+        .on('o.value', 'in', [...ONGOING_ENCOUNTER_STATUSES]),
+    )
+    .select(relationshipEnd(window.afterEndMs).as('until'))
     .where((eb) =>
-      eb.or(
-        CARE_PARAMS.map(([type, param]) =>
-          eb.and([eb('s.resource_type', '=', type), eb('s.param', '=', param)]),
-        ),
-      ),
+      eb.or([
+        eb.and([eb('s.resource_type', '=', 'Patient'), eb('s.param', '=', 'general-practitioner')]),
+        eb.and([
+          eb('s.resource_type', '=', 'Encounter'),
+          eb('s.param', '=', 'participant'),
+          eb('d.low', '<=', window.now),
+        ]),
+      ]),
     )
     .where('s.system', '=', 'Practitioner')
     .where('s.value', 'in', [...practitionerIds])
     .where('r.patient_key', 'in', [...patientKeys])
-    .limit(1)
     .executeTakeFirst();
-  return found !== undefined;
+  const until = found?.until === null || found?.until === undefined ? undefined : Number(found.until);
+  return until !== undefined && until > window.now ? until : undefined;
+}
+
+/**
+ * The latest end of the matching relationships. An Encounter's relationship ends its window after the period's
+ * end; without an end (high is MAX_INSTANT) it never ends while under way, else its window after
+ * the start. Comparing with MAX_INSTANT before adding keeps the sum inside a bigint.
+ */
+function relationshipEnd(afterEndMs: number) {
+  const forever = sql.lit(MAX_INSTANT);
+  return sql<number | string | null>`max(case
+    when s.resource_type = 'Patient' then ${forever}
+    when d.high < ${forever} then d.high + ${afterEndMs}
+    when o.value is not null then ${forever}
+    else d.low + ${afterEndMs}
+  end)`;
 }
 
 /** The tenant's search rows (`s`) joined to the current version of their resource (`r`), deleted ones left out. */

@@ -28,4 +28,10 @@ export { strongIdentifierKind } from './patient-index.js';
 export { recordsMigrations, type RecordsTables } from './tables.js';
 export { relabelResources, type RelabelOptions, type RelabelResult } from './relabel.js';
 export { collectionChanges, collectionGradeCounts } from './collection-stats.js';
-export { caresFor, linkedPatientKeys, practitionersWithIdentifier } from './care.js';
+export {
+  careHoldsUntil,
+  linkedPatientKeys,
+  practitionersWithIdentifier,
+  ONGOING_ENCOUNTER_STATUSES,
+  type CareWindow,
+} from './care.js';

@@ -314,6 +314,18 @@ const OWN_PARAMS: Readonly<Record<string, readonly SearchParamDefinition[]>> = {
       'The encounter period.',
       `${R4}clinical-date`,
     ),
+    // Indexed so that a care relationship can tell a stay still under way from a finished one
+    // without opening the sealed body (records/care.ts).
+    param({
+      name: 'status',
+      type: 'token',
+      kind: 'token',
+      expression: 'Encounter.status',
+      definition: `${R4}Encounter-status`,
+      documentation:
+        'The encounter status: planned, arrived, triaged, in-progress, onleave, finished, cancelled, …',
+      extract: (r) => codeToken(r['status']),
+    }),
     param({
       name: 'type',
       type: 'token',
