@@ -169,12 +169,12 @@ export class Guard {
     return { total: found.total, versions };
   }
 
-  /** A page of a search: the matches as their stored JSON (see `searchsetJson`). */
   /**
-   * A page of matches the principal may see. Matches the policy withholds are left out, so the
-   * page is filled by reading on past them (up to `SCAN_LIMIT` candidates), and `nextOffset` is
-   * where the next page starts reading. A clinician who cares for a few of a hospital's patients
-   * then gets a page of those, not a page of mostly refusals with a `next` link.
+   * A page of a search: the matches the principal may see, as their stored JSON (see
+   * `searchsetJson`). Matches the policy withholds are left out, so the page is filled by reading
+   * on past them (up to `SCAN_LIMIT` candidates), and `nextOffset` is where the next page starts
+   * reading. A clinician who cares for a few of a hospital's patients then gets a page of those,
+   * not a page of mostly refusals with a `next` link.
    */
   async search(access: Access, search: ParsedSearch) {
     // An unknown purpose is a 400 before anything is searched, even when nothing matches.
@@ -383,13 +383,11 @@ export class Guard {
   }
 
   /**
-   * The items of a page the principal may see, as the obligations release them; the others are
-   * left out (a search shows what may be seen) and recorded as refused, with their reasons.
-   */
-  /**
-   * Decides, opens and releases rows in order until `wanted` are released (or the rows run out),
-   * recording the refusals and the reads. `consumed` counts the rows looked at: those after it
-   * were not decided, and a next page starts with them.
+   * The items of a page the principal may see, as the obligations release them: rows are decided,
+   * opened and released in order until `wanted` are (or the rows run out). The others looked at
+   * are left out (a search shows what may be seen) and recorded as refused, with their reasons.
+   * `consumed` counts the rows looked at: those after it were not decided, and a next page starts
+   * with them.
    */
   private async releasePage<T>(
     access: Access,
