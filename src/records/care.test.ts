@@ -26,7 +26,16 @@ for (const { dialect, skip } of testDialects()) {
     let t: TestRecords;
     let records: Records;
     const doctor = { id: '' };
-    const patients = { visited: '', open: '', admitted: '', noPeriod: '', ofGp: '', future: '' };
+    const patients = {
+      visited: '',
+      open: '',
+      admitted: '',
+      noPeriod: '',
+      ofGp: '',
+      future: '',
+      cancelled: '',
+      inError: '',
+    };
 
     const until = (patient: string, now: number, afterEndMs = WINDOW) =>
       careHoldsUntil(records, [doctor.id], [patient], { now, afterEndMs });
@@ -46,6 +55,8 @@ for (const { dialect, skip } of testDialects()) {
       patients.noPeriod = await seen('finished', {});
       patients.future = await seen('planned', { start: VISIT + 10 * DAY_MS });
       patients.ofGp = await createPatient(records, doctor.id);
+      patients.cancelled = await seen('cancelled', { start: VISIT, end: VISIT + HOUR_MS });
+      patients.inError = await seen('entered-in-error', { start: VISIT });
     });
     after(() => t?.dispose());
 
@@ -72,6 +83,11 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(await until(patients.future, VISIT + DAY_MS), undefined);
       assert.ok((await until(patients.future, VISIT + 10 * DAY_MS)) !== undefined);
       assert.equal(await until(patients.noPeriod, VISIT), undefined);
+    });
+
+    test('a cancelled visit, or one entered in error, makes no relationship', async () => {
+      assert.equal(await until(patients.cancelled, VISIT + 30 * 60_000), undefined);
+      assert.equal(await until(patients.inError, VISIT + 30 * 60_000), undefined);
     });
 
     test('the general practitioner relationship does not expire', async () => {

@@ -22,6 +22,9 @@ import type { Records } from './records.js';
  */
 export const ONGOING_ENCOUNTER_STATUSES = ['arrived', 'triaged', 'in-progress', 'onleave'] as const;
 
+/** Encounter statuses of a visit that did not take place, or was recorded in error: no relationship. */
+export const VOID_ENCOUNTER_STATUSES = ['cancelled', 'entered-in-error'] as const;
+
 /** When a care relationship is asked about: the instant, and how long one lasts after its encounter ends. */
 export interface CareWindow {
   now: number;
@@ -64,7 +67,8 @@ export async function linkedPatientKeys(records: Records, patientKey: string): P
  * Until when (epoch ms, exclusive) one of the practitioners looks after one of the patient keys,
  * asked at `window.now`; undefined when no relationship holds then. A general practitioner, or a
  * participant of an encounter still under way, holds until MAX_INSTANT. One query: the participant
- * row of each Encounter joined to the same Encounter's period (`date`) and ongoing status rows.
+ * row of each Encounter joined to the same Encounter's period (`date`) and status rows (ongoing;
+ * void, which leaves it out).
  */
 export async function careHoldsUntil(
   records: Records,
@@ -93,6 +97,18 @@ export async function careHoldsUntil(
         .on('o.system', '=', '')
         .on('o.value', 'in', [...ONGOING_ENCOUNTER_STATUSES]),
     )
+    // A cancelled visit, or one recorded in error, makes no relationship.
+    .leftJoin('rec_search as v', (j) =>
+      j
+        .onRef('v.tenant_id', '=', 's.tenant_id')
+        .onRef('v.resource_type', '=', 's.resource_type')
+        .onRef('v.resource_id', '=', 's.resource_id')
+        .on('v.resource_type', '=', 'Encounter')
+        .on('v.param', '=', 'status')
+        .on('v.system', '=', '')
+        .on('v.value', 'in', [...VOID_ENCOUNTER_STATUSES]),
+    )
+    .where('v.value', 'is', null)
     .select(relationshipEnd(window.afterEndMs).as('until'))
     .where((eb) =>
       eb.or([
