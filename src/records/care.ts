@@ -78,7 +78,7 @@ export async function careHoldsUntil(
 ): Promise<number | undefined> {
   if (practitionerIds.length === 0 || patientKeys.length === 0) return undefined;
   const found = await liveSearchRows(records)
-    // The Encounter's period and, when it is under way, its status (a Patient row joins neither).
+    // The Encounter's period (a Patient row joins neither this nor the status below).
     .leftJoin('rec_search as d', (j) =>
       j
         .onRef('d.tenant_id', '=', 's.tenant_id')
@@ -87,6 +87,7 @@ export async function careHoldsUntil(
         .on('d.resource_type', '=', 'Encounter')
         .on('d.param', '=', 'date'),
     )
+    // Its status: a stay under way holds for ever, a void visit makes no relationship.
     .leftJoin('rec_search as o', (j) =>
       j
         .onRef('o.tenant_id', '=', 's.tenant_id')
@@ -94,21 +95,9 @@ export async function careHoldsUntil(
         .onRef('o.resource_id', '=', 's.resource_id')
         .on('o.resource_type', '=', 'Encounter')
         .on('o.param', '=', 'status')
-        .on('o.system', '=', '')
-        .on('o.value', 'in', [...ONGOING_ENCOUNTER_STATUSES]),
+        .on('o.system', '=', ''),
     )
-    // A cancelled visit, or one recorded in error, makes no relationship.
-    .leftJoin('rec_search as v', (j) =>
-      j
-        .onRef('v.tenant_id', '=', 's.tenant_id')
-        .onRef('v.resource_type', '=', 's.resource_type')
-        .onRef('v.resource_id', '=', 's.resource_id')
-        .on('v.resource_type', '=', 'Encounter')
-        .on('v.param', '=', 'status')
-        .on('v.system', '=', '')
-        .on('v.value', 'in', [...VOID_ENCOUNTER_STATUSES]),
-    )
-    .where('v.value', 'is', null)
+    .where((eb) => eb.or([eb('o.value', 'is', null), eb('o.value', 'not in', [...VOID_ENCOUNTER_STATUSES])]))
     .select(relationshipEnd(window.afterEndMs).as('until'))
     .where((eb) =>
       eb.or([
@@ -138,7 +127,7 @@ function relationshipEnd(afterEndMs: number) {
   return sql<number | string | null>`max(case
     when s.resource_type = 'Patient' then ${forever}
     when d.high < ${forever} then d.high + ${afterEndMs}
-    when o.value is not null then ${forever}
+    when o.value in (${sql.join(ONGOING_ENCOUNTER_STATUSES.map((v) => sql.lit(v)))}) then ${forever}
     else d.low + ${afterEndMs}
   end)`;
 }
