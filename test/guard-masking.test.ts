@@ -4,7 +4,9 @@
  * `mask-identifiers-outside-care`) sees the display of a Reference naming the patient masked, and
  * a contained Patient masked, in reads, searches, history and `$everything` alike; a nurse
  * (`mask-resident-id-for-nurses`) sees names but not a resident ID carried in a Reference; a
- * clinician treating the patient, under no mask, sees everything as stored.
+ * clinician treating the patient, under no mask, sees everything as stored. A clinical note is
+ * masked in its text as the structured elements are, and content that cannot be read as text
+ * (a PDF) is left out under a mask.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +18,12 @@ const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 const RESIDENT_ID = '11010519491231002X';
 const MOTHER_ID = '110105196001010028';
 
+/** A clinical note that restates who the patient is, as notes do. */
+const NOTE = `姓名：张三丰\u3000身份证号：${RESIDENT_ID}\u3000联系电话：13812345678\n住址：北京市朝阳区建国路88号\n现病史：患者张三丰因胸痛就诊。`;
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
 type Json = Record<string, unknown>;
+type Attachment = { contentType?: string; data?: string; title?: string; _data?: unknown };
 type Reference = { reference?: string; display?: string; identifier?: { value?: string } };
 
 for (const { dialect, skip } of testDialects()) {
@@ -29,6 +36,7 @@ for (const { dialect, skip } of testDialects()) {
     let patientId: string;
     let encounterId: string;
     let observationId: string;
+    let documentId: string;
 
     const get = (token: string, url: string) =>
       ts.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
@@ -114,6 +122,21 @@ for (const { dialect, skip } of testDialects()) {
         performer: [{ reference: `Practitioner/${practitioner}`, display: '李医生' }],
         valueQuantity: { value: 132, unit: '/min' },
       });
+      documentId = await create({
+        resourceType: 'DocumentReference',
+        status: 'current',
+        subject: { reference: `Patient/${patientId}`, display: '张三丰' },
+        content: [
+          {
+            attachment: {
+              contentType: 'text/plain; charset=utf-8',
+              data: base64(NOTE),
+              title: '门诊病历（患者张三丰）',
+            },
+          },
+          { attachment: { contentType: 'application/pdf', data: 'JVBERi0xLjQK' } },
+        ],
+      });
     });
     after(() => ts?.dispose());
 
@@ -166,6 +189,31 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal((found[0]!.subject as Reference).display, '张三丰');
       const encounter = await read(clinician, `/fhir/Encounter/${encounterId}`);
       assert.equal((encounter.subject as Reference).display, '张三丰');
+    });
+
+    test('a clinical note: masked in the text of the document, left out where it cannot be read', async () => {
+      const attachments = (document: Json) =>
+        (document.content as { attachment: Attachment }[]).map((c) => c.attachment);
+      const noteOf = (document: Json) =>
+        Buffer.from(attachments(document)[0]!.data!, 'base64').toString('utf8');
+      for (const document of [
+        await read(payer, `/fhir/DocumentReference/${documentId}`),
+        entriesOf(await read(payer, `/fhir/DocumentReference?patient=${patientId}`))[0]!,
+      ]) {
+        assert.equal(
+          noteOf(document),
+          '姓名：张**　身份证号：110105********002X　联系电话：138****5678\n住址：北京市朝阳区\n现病史：患者张**因胸痛就诊。',
+        );
+        assert.equal(attachments(document)[0]!.title, '门诊病历（患者张**）');
+        const [, pdf] = attachments(document);
+        assert.equal(pdf!.data, undefined, 'a PDF cannot be masked: left out');
+        assert.ok(pdf!._data, 'and marked as masked');
+      }
+      const forNurse = noteOf(await read(nurse, `/fhir/DocumentReference/${documentId}`));
+      assert.ok(forNurse.includes('张三丰') && !forNurse.includes(RESIDENT_ID), forNurse);
+      const forClinician = await read(clinician, `/fhir/DocumentReference/${documentId}`);
+      assert.equal(noteOf(forClinician), NOTE);
+      assert.equal(attachments(forClinician)[1]!.data, 'JVBERi0xLjQK');
     });
   });
 }

@@ -159,7 +159,14 @@ const detectAddresses: Detector = (text, out) => {
   );
   addAll(EN_ADDRESS, 'address', text, out);
   addAll(EN_CITY_STATE_ZIP, 'address', text, out);
+  addAll(LABELLED_ADDRESS, 'address', text, out, 1);
 };
+
+/**
+ * What follows an English address label, to the end of its line, whatever its street type
+ * (Chinese addresses are found by their own structure).
+ */
+const LABELLED_ADDRESS = /\b(?:[Hh]ome |[Mm]ailing )?[Aa]ddress:[ \t]*([^\n]*[^\s.])/g;
 
 // ---- institutions ------------------------------------------------------------------------------
 
@@ -201,7 +208,7 @@ const detectInstitutions: Detector = (text, out) => {
 
 /** Words before a Chinese name: the person's role in the note. */
 const ZH_LEFT_CUES =
-  /(?:患者|患儿|病人|姓名|家属|联系人|监护人|陪同人|签名|记录者|记录人|责任护士|主治医生|主治医师|值班医生|值班医师|经治医生|主管医生|医生|医师|护士|村医|其父|其母|父亲|母亲|丈夫|妻子|配偶|其子|其女|儿子|女儿|本人|由|同事|朋友)[：:\s]?$/;
+  /(?:患者|患儿|病人|姓名|家属|联系人|监护人|陪同人|签名|记录者|记录人|责任护士|主治医生|主治医师|值班医生|值班医师|经治医生|主管医生|医生|医师|护士|村医|其父|其母|父亲|母亲|丈夫|妻子|配偶|其子|其女|儿子|女儿|本人|由|同事|朋友|Dr\.?|Doctor)[：:\s]?$/;
 /** Words after a Chinese name that make it one even without a cue before it. */
 const ZH_STRONG_RIGHT =
   /^(?:先生|女士|小姐|医生|医师|副主任医师|主任医师|主治医师|住院医师|主任|副主任|护士长|护士|教授|副教授|院士|同学|老师|家属|，男|，女|,男|,女|（男|（女)/;
@@ -213,6 +220,9 @@ const ZH_AFTER_NAME = new Set([
 const ZH_NOT_GIVEN = new Set([
   ...'在于是的了诉因自为和与及到从被将已曾未无不有今日月年前后时次再又也都还就才均仍现近每各该此其我你他她本个行入出住院科诊治疗查病症药术检验痛热咳血压肺肝肾',
 ]);
+
+/** A given name that ends a labelled field: one or two Han characters, then a separator or the end. */
+const FIELD_GIVEN = /^[\u4e00-\u9fff]{1,2}(?=[（(，,、。；;\s]|$)/;
 
 function givenOk(text: string, from: number, len: number): boolean {
   for (let i = from; i < from + len; i++) {
@@ -229,6 +239,13 @@ const detectChineseNames: Detector = (text, out) => {
     const before = text.slice(Math.max(0, i - 6), i);
     const leftCue = ZH_LEFT_CUES.test(before);
     if (leftCue) {
+      // A labelled field (联系人：王佳月（父母）): the name runs to the field's end, whatever its
+      // characters (月 is rarely part of a name in running text, often in a field).
+      const field = /[：:]$/.test(before) ? FIELD_GIVEN.exec(text.slice(i + sl, i + sl + 3)) : null;
+      if (field) {
+        out.push({ start: i, end: i + sl + field[0].length, type: 'name' });
+        continue;
+      }
       // After a cue the name is usually three characters; two when what follows is a particle.
       const afterOne = text[i + sl + 1];
       if (
@@ -256,6 +273,7 @@ const detectChineseNames: Detector = (text, out) => {
 const EN_TOKEN = `[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?`;
 const EN_NOT_NAME = new Set([
   'The',
+  'Dr',
   'He',
   'She',
   'His',
@@ -303,8 +321,8 @@ const EN_TITLE = new RegExp(
   'g',
 );
 const EN_ROLE = new RegExp(
-  `\\b(?:[Pp]atient|[Pp]t|[Nn]urse|[Tt]herapist|[Mm]other|[Ff]ather|[Ss]on|[Dd]aughter|[Ww]ife|[Hh]usband|[Pp]artner|[Gg]uardian|[Bb]rother|[Ss]ister|[Mm]anager|[Cc]aregiver|[Ss]pouse|[Pp]hysician|[Ss]urgeon|[Nn]amed|signed by|seen by|written by)` +
-    `,?\\s+((?:${EN_TOKEN})(?:\\s+${EN_TOKEN}){0,2})`,
+  `\\b(?:[Pp]atient|[Pp]t|[Nn]urse|[Tt]herapist|[Mm]other|[Ff]ather|[Ss]on|[Dd]aughter|[Ww]ife|[Hh]usband|[Pp]artner|[Gg]uardian|[Bb]rother|[Ss]ister|[Mm]anager|[Cc]aregiver|[Ss]pouse|[Pp]hysician|[Cc]linician|[Ss]urgeon|[Nn]ext of kin|[Nn]amed|signed by|seen by|written by)` +
+    `[,:]?\\s+((?:${EN_TOKEN})(?:\\s+${EN_TOKEN}){0,2})`,
   'g',
 );
 

@@ -294,4 +294,43 @@ describe('policy: applying obligations to FHIR JSON', () => {
     assert.equal(applyObligations(observation, [AUDIT]), observation, 'no mask, the narrative stays');
     assert.equal(applyObligations(observation, [{ kind: 'redact', labels: ['HIV'] }]), observation);
   });
+
+  it('masks clinical free text: notes, conclusions, text documents; leaves out other content', () => {
+    const note = '姓名：张三丰　身份证号：110114198003225041　电话：13812345678\n患者张三丰因胸痛就诊。';
+    const report: JsonObject = {
+      resourceType: 'DiagnosticReport',
+      id: 'r1',
+      conclusion: '患者张三丰，冠脉造影未见狭窄。',
+      presentedForm: [
+        { contentType: 'text/plain; charset=utf-8', data: Buffer.from(note).toString('base64') },
+        { contentType: 'application/pdf', data: 'JVBERi0xLjQ=' },
+      ],
+      note: [{ authorString: '李四', text: '已电话告知患者张三丰，号码 13812345678。' }],
+    };
+    const out = applyObligations(report, [MASK_ALL])!;
+    const [text, pdf] = out.presentedForm as JsonObject[];
+    const decoded = Buffer.from(text!.data as string, 'base64').toString('utf8');
+    assert.equal(
+      decoded,
+      '姓名：张**　身份证号：110114********5041　电话：138****5678\n患者张**因胸痛就诊。',
+    );
+    assert.equal(pdf!.data, undefined, 'a PDF cannot be masked: left out');
+    assert.equal(out.conclusion, '患者张**，冠脉造影未见狭窄。');
+    assert.deepEqual(out.note, [{ authorString: '李*', text: '已电话告知患者张**，号码 138****5678。' }]);
+    const nurse = applyObligations(report, [{ kind: 'mask', fields: ['resident-id'] }])!;
+    assert.equal(nurse.conclusion, report.conclusion, 'a nurse reads names');
+    assert.ok(
+      !Buffer.from((nurse.presentedForm as JsonObject[])[0]!.data as string, 'base64')
+        .toString()
+        .includes('19800322'),
+    );
+    assert.equal(applyObligations(report, [AUDIT]), report, 'no mask, no change');
+    // The unparsed fast path must not let free text through.
+    assert.equal(obligationsChange([MASK_ALL], 'DiagnosticReport', JSON.stringify(report)), true);
+    const documentReference = {
+      resourceType: 'DocumentReference',
+      content: [{ attachment: { data: 'AA==' } }],
+    };
+    assert.equal(obligationsChange([MASK_ALL], 'DocumentReference', JSON.stringify(documentReference)), true);
+  });
 });

@@ -11,11 +11,13 @@
  * with the resident-ID system, in whatever resource or Reference it is. The narrative (`text`) of
  * every resource is left out under any mask: it is free text that may restate a name, number or
  * address the masks hide, and free text cannot be masked reliably (HL7's de-identification
- * guidance removes it likewise). Clinical free text in elements (`note`, attachments) is not
- * touched.
+ * guidance removes it likewise). Clinical free text in elements (notes, conclusions, comments,
+ * descriptions, string values, text attachments) is masked span by span with the PHI detector
+ * (free-text.ts); attachments that are not text are left out.
  */
 import { FhirDeidentifier, maskPersonName, maskResidentId, type JsonObject } from '../deid/index.js';
 import type { FhirRule } from '../deid/index.js';
+import { isAttachment, maskAttachment, maskFreeText, type TextMasks } from './free-text.js';
 import type { MaskField, Obligation } from './model.js';
 
 type Json = JsonObject[string];
@@ -75,6 +77,16 @@ const NESTED_RESOURCE = '"resourceType"';
 const DISPLAY = '"display"';
 /** Every Narrative has its XHTML in `div`. */
 const NARRATIVE = '"div"';
+/** Elements of free text: string members masked by the PHI detector, or what holds them. */
+const FREE_TEXT_MEMBERS: ReadonlySet<string> = new Set([
+  'conclusion',
+  'comment',
+  'description',
+  'valueString',
+  'patientInstruction',
+]);
+/** Their names as the stored text has them, and those of notes (`note`) and attachments. */
+const FREE_TEXT = [...FREE_TEXT_MEMBERS, 'note', 'data', 'title'].map((key) => `"${key}"`);
 
 /** Whether `text` holds `needle` at least `times` times. */
 function occurs(text: Buffer | string, needle: string, times: number): boolean {
@@ -90,13 +102,13 @@ function occurs(text: Buffer | string, needle: string, times: number): boolean {
 /**
  * Whether masking these fields may change a resource of this type stored as `stored`: it is a
  * person, or it holds another resource (contained, a Bundle's entry: `"resourceType"` twice),
- * or a narrative, or a resident ID (the system's OID), or, for names, a `display` (a Reference
+ * or a narrative or free text, or a resident ID (the system's OID), or, for names, a `display` (a Reference
  * may name a person). Otherwise nothing a mask reaches is in it.
  */
 function masksReach(fields: readonly MaskField[], resourceType: string, stored: Buffer | string): boolean {
   if (fields.length === 0) return false;
   if (PERSON_TYPE_SET.has(resourceType) || occurs(stored, NESTED_RESOURCE, 2)) return true;
-  if (stored.includes(NARRATIVE)) return true;
+  if (stored.includes(NARRATIVE) || FREE_TEXT.some((key) => stored.includes(key))) return true;
   if (fields.includes('resident-id') && stored.includes(RESIDENT_ID_SYSTEM)) return true;
   return fields.includes('name') && stored.includes(DISPLAY);
 }
@@ -128,6 +140,8 @@ interface MaskPlan {
   person: FhirDeidentifier;
   name: boolean;
   residentId: boolean;
+  /** What free text is masked for. */
+  text: TextMasks;
 }
 
 /** One compiled plan per set of fields (there are at most 15). */
@@ -141,6 +155,12 @@ function planFor(fields: ReadonlySet<MaskField>): MaskPlan {
       person: new FhirDeidentifier([...fields].flatMap(rulesFor), ENVIRONMENT),
       name: fields.has('name'),
       residentId: fields.has('resident-id'),
+      text: {
+        name: fields.has('name'),
+        residentId: fields.has('resident-id'),
+        phone: fields.has('phone'),
+        address: fields.has('address'),
+      },
     };
     plans.set(key, plan);
   }
@@ -217,7 +237,7 @@ function mayNamePerson(ref: JsonObject, container: JsonObject | undefined): bool
 
 /** The element with the masks that apply to it as a whole; itself when none changes it. */
 function maskElement(node: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
-  let out = node;
+  let out = isAttachment(node) ? maskAttachment(node, plan.text) : node;
   if (plan.residentId && node.system === RESIDENT_ID_SYSTEM && typeof node.value === 'string') {
     const value = maskResidentId(node.value);
     if (value !== node.value) out = { ...out, value };
@@ -257,15 +277,39 @@ function maskMembers(node: JsonObject, plan: MaskPlan, container: JsonObject | u
   let out = node;
   for (const key of Object.keys(node)) {
     const value = node[key]!;
-    const masked =
-      key === 'contained' && Array.isArray(value) && typeof node.resourceType === 'string'
-        ? maskEach(value, (r) => (isObject(r) ? maskResource(r, plan, container) : r))
-        : maskTree(value, plan, container);
+    const masked = maskMember(node, key, value, plan, container);
     if (masked === value) continue;
     if (out === node) out = { ...node };
     out[key] = masked;
   }
   return out;
+}
+
+/** One member of `node` masked: contained resources, free text, notes, or any other element. */
+function maskMember(
+  node: JsonObject,
+  key: string,
+  value: Json,
+  plan: MaskPlan,
+  container: JsonObject | undefined,
+): Json {
+  if (typeof value === 'string') {
+    if (FREE_TEXT_MEMBERS.has(key)) return maskFreeText(value, plan.text);
+    return key === 'authorString' && plan.name ? maskPersonName(value) : value;
+  }
+  if (!Array.isArray(value)) return maskTree(value, plan, container);
+  if (key === 'contained' && typeof node.resourceType === 'string')
+    return maskEach(value, (r) => (isObject(r) ? maskResource(r, plan, container) : r));
+  if (key === 'note') return maskEach(value, (a) => (isObject(a) ? maskAnnotation(a, plan, container) : a));
+  return maskTree(value, plan, container);
+}
+
+/** A note (Annotation): its text masked as free text, its author as a person. */
+function maskAnnotation(note: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
+  const out = maskMembers(note, plan, container);
+  if (typeof out.text !== 'string') return out;
+  const text = maskFreeText(out.text, plan.text);
+  return text === out.text ? out : { ...out, text };
 }
 
 /**
