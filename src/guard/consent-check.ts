@@ -30,9 +30,12 @@ export class ConsentCheck {
     purpose: Purpose | undefined,
     stored: Pick<StoredVersion, 'patientKey' | 'grade'>,
     body: SealedBody | undefined,
+    /** The principal's own records (OwnRecords), when a patient. */
+    own: readonly string[] = [],
   ): Promise<ConsentDecision | undefined> {
     if (purpose === undefined || body === undefined) return undefined;
-    if (stored.patientKey.startsWith('org:') || isOwnRecord(principal, stored.patientKey)) return undefined;
+    if (stored.patientKey.startsWith('org:') || isOwnRecord(principal, stored.patientKey, own))
+      return undefined;
     const query = {
       patient: stored.patientKey,
       labels: this.consent.readsLabels(stored.patientKey) === false ? [] : labelsOf(await body.labels()),

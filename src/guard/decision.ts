@@ -80,13 +80,14 @@ export function decideReidentify(principal: Principal, purpose: string | undefin
  * Where a search looks before the policy decides on each match. Staff search their own
  * organization's records (a search across every hospital would only be refused row by row);
  * regulators search the region; a patient searches the records of the Patient their account is
- * linked to (a patient-facing app's `Observation?patient=…`); anyone else finds nothing.
+ * linked to and of those the patient index links to it (`linked`; a patient-facing app's
+ * `Observation?patient=…`); anyone else finds nothing.
  */
-export function searchScopeOf(principal: Principal): SearchScope {
+export function searchScopeOf(principal: Principal, linked: readonly string[] = []): SearchScope {
   if (principal.roles.includes('regulator')) return {};
   if (isStaff(principal)) return { orgIds: [principal.orgId] };
   const own = principal.roles.includes('patient') ? principal.patientRef : undefined;
-  return own ? { patientKeys: [patientIdOf(own)] } : { orgIds: [] };
+  return own ? { patientKeys: [...new Set([patientIdOf(own), ...linked])] } : { orgIds: [] };
 }
 
 /** What the person refused can do next. */

@@ -13,6 +13,7 @@ import {
   type BundleChange,
   importBundle,
   importNdjson,
+  linkedPatientKeys,
   relabelResources,
   type ImportResult,
   type RelabelOptions,
@@ -38,6 +39,7 @@ import {
   type Denial,
 } from './decision.js';
 import { confirmPatient } from './patient-lookup.js';
+import { OwnRecords } from './own-records.js';
 import { PolicyCheck, type PolicyOptions } from './policy-check.js';
 import { Recorder, type About, type RequestIds } from './recorder.js';
 import { auditMarks, mergeMarks, released, releasedJson, unmetObligation } from './release.js';
@@ -89,6 +91,7 @@ export class Guard {
     private readonly recorder: Recorder,
     private readonly policy: PolicyCheck,
     private readonly care: CareTeam,
+    private readonly own: OwnRecords,
   ) {}
 
   static async create(options: GuardOptions): Promise<Guard> {
@@ -100,14 +103,23 @@ export class Guard {
       options.policy.careSource,
       options.policy.careWindowDays,
     );
-    const policy = new PolicyCheck(options.policy, care, consent, options.clock);
+    const own = new OwnRecords(options.records, options.clock);
+    const policy = new PolicyCheck(options.policy, care, consent, own, options.clock);
     const recorder = new Recorder(options.ledger, tokens, options.clock);
-    return new Guard(options.records, tokens, recorder, policy, care);
+    return new Guard(options.records, tokens, recorder, policy, care, own);
   }
 
   /** The keyed token under which a patient appears in the ledger. */
   patientToken(patientKey: string) {
     return this.tokens.patient(patientKey);
+  }
+
+  /**
+   * The keyed tokens of the records a patient reads as their own: their Patient record's, and
+   * those of the records the patient index links to it. None for anyone but a patient.
+   */
+  async ownPatientTokens(access: Access) {
+    return this.tokens.patients(await this.own.keysOf(access.principal));
   }
 
   /** Records a policy module event (a policy change, break-glass, an emergency) in the ledger. */
@@ -179,7 +191,7 @@ export class Guard {
   async search(access: Access, search: ParsedSearch) {
     // An unknown purpose is a 400 before anything is searched, even when nothing matches.
     this.policy.purposeOf(access);
-    const scope = searchScopeOf(access.principal);
+    const scope = searchScopeOf(access.principal, await this.own.keysOf(access.principal));
     const action = `${search.resourceType}.search`;
     const matches: RawResource[] = [];
     const limit = Math.max(SCAN_LIMIT, search.count * 10);
@@ -215,8 +227,12 @@ export class Guard {
     return { matches, total: withheld ? undefined : total, hasMore, nextOffset: offset };
   }
 
-  /** `Patient/{id}/$everything`: the patient's compartment, as far as the principal may see it. */
-  async everything(access: Access, patientId: string, page: Page) {
+  /**
+   * `Patient/{id}/$everything`: the patient's compartment, as far as the principal may see it.
+   * With `linked`, the compartments of every record the patient index links to it as well (the
+   * same person at other hospitals: the portal's "my records").
+   */
+  async everything(access: Access, patientId: string, page: Page, options: { linked?: boolean } = {}) {
     const patient = await this.records.current('Patient', patientId);
     if (!patient) throw notKnown('Patient', patientId);
     if (patient.method === 'DELETE' || !patient.sealed) {
@@ -231,7 +247,8 @@ export class Guard {
       new SealedBody(this.records, patient),
     );
     // Each resource is decided on its own below: the compartment is not limited to one organization.
-    const { rows, total } = await this.records.compartment(patientId, {}, page);
+    const keys = options.linked ? await linkedPatientKeys(this.records, patientId) : patientId;
+    const { rows, total } = await this.records.compartment(keys, {}, page);
     const { released } = await this.releasePage(access, 'Patient.everything', rows, (body, obligations) =>
       releasedJson(body, obligations),
     );

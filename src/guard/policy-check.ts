@@ -19,6 +19,7 @@ import type { StoredVersion } from '../records/index.js';
 import type { Access } from './audit.js';
 import type { CareSource, CareTeam } from './care-team.js';
 import type { ConsentCheck } from './consent-check.js';
+import type { OwnRecords } from './own-records.js';
 import type { SealedBody } from './sealed-body.js';
 
 export interface PolicyOptions {
@@ -53,6 +54,7 @@ export class PolicyCheck {
     private readonly options: PolicyOptions,
     private readonly care: CareTeam,
     private readonly consent: ConsentCheck | undefined,
+    private readonly own: OwnRecords,
     private readonly clock: Clock,
   ) {}
 
@@ -108,7 +110,9 @@ export class PolicyCheck {
     body: SealedBody | undefined,
   ): Promise<RequestContextInput> {
     const { patientKey } = stored;
-    const consent = await this.consent?.decide(principal, purpose, stored, body);
+    // Only a patient has records of their own (a lookup, kept): nobody else waits for it.
+    const own = principal.roles.includes('patient') ? await this.own.keysOf(principal) : [];
+    const consent = await this.consent?.decide(principal, purpose, stored, body, own);
     const emergency = this.options.emergencies.covering({
       purpose,
       category,
@@ -118,7 +122,7 @@ export class PolicyCheck {
     // Assigned onto `bare()`: spreading it and adding properties cost µs on every decision.
     const context = this.bare(purpose, time);
     context.careRelationship = await this.care.includes(principal, stored);
-    context.ownRecord = isOwnRecord(principal, patientKey);
+    context.ownRecord = isOwnRecord(principal, patientKey, own);
     context.breakGlass = this.options.breakGlass.stateFor(principal.userId, patientKey, time);
     if (consent !== undefined) context.consent = { permit: consent.permit, version: consent.version };
     if (emergency !== undefined) context.emergency = emergency;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { getScheme } from '../classify/index.js';
 import type { OrgId, TenantId, UserId } from '../core/index.js';
 import type { Principal } from '../identity/index.js';
-import { isOwnRecord, patientDataFactsOf, principalFactsOf } from './facts.js';
+import { isOwnRecord, ownPatientId, patientDataFactsOf, principalFactsOf } from './facts.js';
 import { compilePack, defaultPolicyFiles } from './pack.js';
 import { PolicyDecisionPoint } from './pdp.js';
 import { contextOf } from './testing.js';
@@ -45,5 +45,14 @@ describe('policy: facts from what guard holds', () => {
     assert.equal(isOwnRecord(principal(['patient'], 'Patient/p1'), 'p2'), false);
     assert.equal(isOwnRecord(principal(['clinician'], 'Patient/p1'), 'p1'), false);
     assert.equal(isOwnRecord(principal(['patient']), 'p1'), false);
+  });
+
+  it('knows the records the patient index links to it as the patient’s own too', () => {
+    const linked = ['p1', 'p7'];
+    assert.equal(isOwnRecord(principal(['patient'], 'Patient/p1'), 'p7', linked), true);
+    assert.equal(isOwnRecord(principal(['patient'], 'Patient/p1'), 'p2', linked), false);
+    assert.equal(isOwnRecord(principal(['clinician'], 'Patient/p1'), 'p7', linked), false);
+    assert.equal(ownPatientId(principal(['patient'], 'Patient/p1')), 'p1');
+    assert.equal(ownPatientId(principal(['nurse'], 'Patient/p1')), undefined);
   });
 });

@@ -53,9 +53,23 @@ export function patientDataFactsOf(
   };
 }
 
-/** Whether the principal is the data subject: a patient user whose `patientRef` names this patient key. */
-export function isOwnRecord(principal: Principal, patientKey: string): boolean {
+/** The id of the Patient record a patient user's account is linked to; undefined for anyone else. */
+export function ownPatientId(principal: Principal): string | undefined {
   const ref = principal.patientRef;
-  if (ref === null || !principal.roles.includes('patient')) return false;
-  return ref.slice(ref.lastIndexOf('/') + 1) === patientKey;
+  if (ref === null || !principal.roles.includes('patient')) return undefined;
+  return ref.slice(ref.lastIndexOf('/') + 1);
+}
+
+/**
+ * Whether the principal is the data subject: a patient user whose account is linked to this
+ * patient key, or to a record the patient index links to it (`linked`, which guard looks up: the
+ * same person at another hospital).
+ */
+export function isOwnRecord(
+  principal: Principal,
+  patientKey: string,
+  linked: readonly string[] = [],
+): boolean {
+  const own = ownPatientId(principal);
+  return own !== undefined && (own === patientKey || linked.includes(patientKey));
 }

@@ -83,6 +83,7 @@ export {
 } from './emergency.js';
 export {
   isOwnRecord,
+  ownPatientId,
   patientDataFactsOf,
   principalFactsOf,
   type OrganizationFacts,

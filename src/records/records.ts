@@ -281,12 +281,21 @@ export class Records {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
-  /** A patient's compartment (their resources, the Patient first), for `$everything`. */
-  async compartment(patientId: string, scope: SearchScope, page: { count: number; offset: number }) {
+  /**
+   * The compartment of a patient, or of several records of one person (their resources, the
+   * Patient records first), for `$everything`.
+   */
+  async compartment(
+    patientKeys: string | readonly string[],
+    scope: SearchScope,
+    page: { count: number; offset: number },
+  ) {
+    const keys = typeof patientKeys === 'string' ? [patientKeys] : [...patientKeys];
+    if (keys.length === 0) return { rows: [], total: 0 };
     let query = this.db
       .selectFrom('rec_resource')
       .where('tenant_id', '=', this.tenant)
-      .where('patient_key', '=', patientId)
+      .where('patient_key', 'in', keys)
       .where('method', '!=', 'DELETE');
     if (scope.orgIds !== undefined) {
       if (scope.orgIds.length === 0) return { rows: [], total: 0 };

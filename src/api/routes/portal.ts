@@ -1,7 +1,8 @@
 /**
- * The patient portal (seed 002 §7.3.3): a patient sees their own records (through guard, like
- * everyone), who accessed their data (the ledger, searched by their keyed token), and files and
- * follows complaints. Consents are under `/consents/{patient}`; `/portal/me` names the patient id
+ * The patient portal (seed 002 §7.3.3): a patient sees their own records at every hospital
+ * (through guard, like everyone; the patient index links them), who accessed their data (the
+ * ledger, searched by the keyed token of each of their records), and files and follows
+ * complaints. Consents are under `/consents/{patient}`; `/portal/me` names the patient id
  * to use there and the minors the caller is guardian of.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,7 +10,7 @@ import { forbidden, notFound, type TenantId } from '../../core/index.js';
 import { COMPLAINT_TOPICS, type ComplaintTopic, type ConsentService } from '../../consent/index.js';
 import type { Guard } from '../../guard/index.js';
 import type { Directory } from '../../identity/index.js';
-import type { Ledger } from '../../ledger/index.js';
+import type { Ledger, LedgerQuery, PatientToken, StoredEntry } from '../../ledger/index.js';
 import { access } from './fhir.js';
 
 export interface PortalDeps {
@@ -32,6 +33,24 @@ function ownPatient(request: FastifyRequest): string {
       hint: 'ask the hospital to link your account to your patient record',
     });
   return ref.slice(ref.lastIndexOf('/') + 1);
+}
+
+/**
+ * The entries about any of a patient's records (one token each), oldest first: the first `limit`
+ * after `after` of each token's entries, merged. An entry about two of them comes once.
+ */
+async function accessLog(
+  ledger: Ledger,
+  tokens: readonly PatientToken[],
+  q: Omit<LedgerQuery, 'patient'> & { limit: number },
+): Promise<{ entries: StoredEntry[]; next?: number }> {
+  const pages = await Promise.all(tokens.map((patient) => ledger.query({ ...q, patient })));
+  const byIndex = new Map(pages.flatMap((p) => p.entries).map((e) => [e.index, e]));
+  const merged = [...byIndex.values()].sort((a, b) => a.index - b.index);
+  const entries = merged.slice(0, q.limit);
+  // Each token's page holds its first `limit`: what lies beyond one comes after all of these.
+  const more = merged.length > q.limit || pages.some((p) => p.next !== undefined);
+  return more && entries.length > 0 ? { entries, next: entries[entries.length - 1]!.index } : { entries };
 }
 
 export async function portalRoutes(app: FastifyInstance, deps: PortalDeps): Promise<void> {
@@ -78,10 +97,13 @@ export async function portalRoutes(app: FastifyInstance, deps: PortalDeps): Prom
       const offset = request.query._offset ?? 0;
       // The portal is the patient's own request: that is its purpose unless another is declared.
       const own = { purpose: 'patient-request', ...access(request) };
-      const { resources, total } = await guard.everything(own, ownPatient(request), {
-        count,
-        offset,
-      });
+      // Every record of the patient: the patient index links the same person at other hospitals.
+      const { resources, total } = await guard.everything(
+        own,
+        ownPatient(request),
+        { count, offset },
+        { linked: true },
+      );
       return { total, offset, count, resources };
     },
   );
@@ -106,11 +128,9 @@ export async function portalRoutes(app: FastifyInstance, deps: PortalDeps): Prom
       },
     },
     async (request) => {
-      const token = guard.patientToken(ownPatient(request));
-      if (!token) return { entries: [] };
+      ownPatient(request); // 403 unless the account is linked to a patient record
       const q = request.query;
-      const page = await ledger.query({
-        patient: token,
+      const page = await accessLog(ledger, await guard.ownPatientTokens(access(request)), {
         ...(q.after === undefined ? {} : { after: q.after }),
         ...(q.from === undefined ? {} : { from: q.from }),
         ...(q.to === undefined ? {} : { to: q.to }),
@@ -169,10 +189,10 @@ export async function portalRoutes(app: FastifyInstance, deps: PortalDeps): Prom
       const { topic, text, ledgerIndex } = request.body;
       let organization = request.body.organization ?? a.principal.orgId;
       if (ledgerIndex !== undefined) {
-        // Only an access to this patient's data: the entry must name their token.
-        const token = guard.patientToken(patient);
+        // Only an access to this patient's data: the entry must name one of their tokens.
+        const tokens = await guard.ownPatientTokens(a);
         const stored = await ledger.get(ledgerIndex).catch(() => undefined);
-        if (!stored || token === undefined || !stored.entry.targets.includes(token))
+        if (!stored || !stored.entry.targets.some((t) => tokens.includes(t)))
           throw notFound(`entry ${ledgerIndex} is not in your access history`, {
             zh: `第 ${ledgerIndex} 条记录不在您的访问记录中`,
             hint: 'pick an entry from GET /portal/access-log',
