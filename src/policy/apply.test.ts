@@ -325,6 +325,11 @@ describe('policy: applying obligations to FHIR JSON', () => {
         .includes('19800322'),
     );
     assert.equal(applyObligations(report, [AUDIT]), report, 'no mask, no change');
+    const waveform: JsonObject = {
+      resourceType: 'Observation',
+      valueSampledData: { origin: { value: 0 }, period: 10, dimensions: 1, data: '1 2 3' },
+    };
+    assert.equal(applyObligations(waveform, [MASK_ALL]), waveform, 'sampled data is no document');
     // The unparsed fast path must not let free text through.
     assert.equal(obligationsChange([MASK_ALL], 'DiagnosticReport', JSON.stringify(report)), true);
     const documentReference = {

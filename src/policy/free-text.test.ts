@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../deid/index.js';
-import { maskAttachment, maskFreeText, type TextMasks } from './free-text.js';
+import { isAttachment, maskAttachment, maskFreeText, type TextMasks } from './free-text.js';
 
 const ALL: TextMasks = { name: true, residentId: true, phone: true, address: true };
 const RESIDENT_ID_ONLY: TextMasks = { name: false, residentId: true, phone: false, address: false };
@@ -119,6 +119,16 @@ describe('policy: masks in attachments', () => {
       });
       assert.equal(out.contentType, contentType);
     }
+  });
+
+  it('knows an Attachment from other elements with `data`', () => {
+    assert.equal(isAttachment({ contentType: 'application/pdf', data: 'JVBERi0=' }), true);
+    assert.equal(isAttachment({ title: '报告', contentType: 'application/pdf', url: 'https://x/y' }), true);
+    const sampled = { origin: { value: 0 }, period: 10, dimensions: 1, data: '1 2 3' };
+    assert.equal(isAttachment(sampled), false, 'SampledData');
+    const signature = { type: [], when: '2026-01-01T00:00:00Z', who: {}, data: 'AAAA' };
+    assert.equal(isAttachment(signature), false, 'Signature');
+    assert.equal(isAttachment({ url: 'https://x/y' }), false);
   });
 
   it('returns the attachment itself when nothing in it is masked', () => {

@@ -62,9 +62,26 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 
 const DATA_ABSENT_REASON = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 
-/** Whether an element is an Attachment: it has content, or a title beside a content type. */
-export const isAttachment = (node: JsonObject): boolean =>
-  typeof node.data === 'string' || (typeof node.title === 'string' && typeof node.contentType === 'string');
+/** The members an Attachment may have. */
+const ATTACHMENT_MEMBERS: ReadonlySet<string> = new Set(
+  ['id', 'extension', 'contentType', 'language', 'data', 'url', 'size', 'hash', 'title', 'creation'].flatMap(
+    (key) => [key, `_${key}`],
+  ),
+);
+
+/**
+ * Whether an element is an Attachment: content, or a title beside a content type, and nothing an
+ * Attachment could not have (SampledData's `data` and Signature's are no documents).
+ */
+export function isAttachment(node: JsonObject): boolean {
+  if (
+    typeof node.data !== 'string' &&
+    (typeof node.title !== 'string' || typeof node.contentType !== 'string')
+  )
+    return false;
+  for (const key of Object.keys(node)) if (!ATTACHMENT_MEMBERS.has(key)) return false;
+  return true;
+}
 
 /**
  * An Attachment under the masks: its title masked; text content (`text/*` in UTF-8) decoded,
