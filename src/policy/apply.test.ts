@@ -338,4 +338,41 @@ describe('policy: applying obligations to FHIR JSON', () => {
     };
     assert.equal(obligationsChange([MASK_ALL], 'DocumentReference', JSON.stringify(documentReference)), true);
   });
+
+  it('masks in free text the names the structured elements give people, found or not by the detector', () => {
+    const note = (text: string) => ({
+      contentType: 'text/plain',
+      data: Buffer.from(text).toString('base64'),
+    });
+    const decoded = (r: JsonObject) =>
+      Buffer.from(
+        ((r.content as JsonObject[])[0]!.attachment as JsonObject).data as string,
+        'base64',
+      ).toString();
+    const zh: JsonObject = {
+      resourceType: 'DocumentReference',
+      subject: { reference: 'Patient/p1', display: '张三丰' },
+      author: [{ reference: 'Practitioner/d1', display: '李医生' }],
+      content: [{ attachment: note('张三丰门诊复查。三丰自述胸痛缓解，李医生建议继续服药。') }],
+    };
+    assert.equal(
+      decoded(applyObligations(zh, [MASK_ALL])!),
+      '张**门诊复查。**自述胸痛缓解，李医生建议继续服药。',
+      'the patient, whole and by given name; not the practitioner',
+    );
+    const en: JsonObject = {
+      resourceType: 'DocumentReference',
+      subject: { reference: 'urn:uuid:1', display: 'Mr. John Doe' },
+      content: [{ attachment: note('John Doe came back today. Doe feels better.') }],
+    };
+    assert.equal(decoded(applyObligations(en, [MASK_ALL])!), 'J*** D*** came back today. *** feels better.');
+    const contained: JsonObject = {
+      resourceType: 'Observation',
+      contained: [{ resourceType: 'Patient', id: 'm', name: [{ family: '王', given: ['秀英'] }] }],
+      note: [{ text: '王秀英陪同就诊。' }],
+    };
+    assert.deepEqual(applyObligations(contained, [MASK_ALL])!.note, [{ text: '王**陪同就诊。' }]);
+    const nurse = applyObligations(zh, [{ kind: 'mask', fields: ['resident-id'] }])!;
+    assert.equal(decoded(nurse), decoded(zh), 'no name mask, names stay');
+  });
 });

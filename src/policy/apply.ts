@@ -17,7 +17,7 @@
  */
 import { FhirDeidentifier, maskPersonName, maskResidentId, type JsonObject } from '../deid/index.js';
 import type { FhirRule } from '../deid/index.js';
-import { isAttachment, maskAttachment, maskFreeText, type TextMasks } from './free-text.js';
+import { isAttachment, maskAttachment, maskFreeText, type KnownNames, type TextMasks } from './free-text.js';
 import type { MaskField, Obligation } from './model.js';
 
 type Json = JsonObject[string];
@@ -142,6 +142,8 @@ interface MaskPlan {
   residentId: boolean;
   /** What free text is masked for. */
   text: TextMasks;
+  /** The names the resource being masked gives people (with a name mask; looked up once, if needed). */
+  names?: () => KnownNames;
 }
 
 /** One compiled plan per set of fields (there are at most 15). */
@@ -237,7 +239,7 @@ function mayNamePerson(ref: JsonObject, container: JsonObject | undefined): bool
 
 /** The element with the masks that apply to it as a whole; itself when none changes it. */
 function maskElement(node: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
-  let out = isAttachment(node) ? maskAttachment(node, plan.text) : node;
+  let out = isAttachment(node) ? maskAttachment(node, plan.text, plan.names?.()) : node;
   if (plan.residentId && node.system === RESIDENT_ID_SYSTEM && typeof node.value === 'string') {
     const value = maskResidentId(node.value);
     if (value !== node.value) out = { ...out, value };
@@ -294,7 +296,7 @@ function maskMember(
   container: JsonObject | undefined,
 ): Json {
   if (typeof value === 'string') {
-    if (FREE_TEXT_MEMBERS.has(key)) return maskFreeText(value, plan.text);
+    if (FREE_TEXT_MEMBERS.has(key)) return maskFreeText(value, plan.text, plan.names?.());
     return key === 'authorString' && plan.name ? maskPersonName(value) : value;
   }
   if (!Array.isArray(value)) return maskTree(value, plan, container);
@@ -308,7 +310,7 @@ function maskMember(
 function maskAnnotation(note: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
   const out = maskMembers(note, plan, container);
   if (typeof out.text !== 'string') return out;
-  const text = maskFreeText(out.text, plan.text);
+  const text = maskFreeText(out.text, plan.text, plan.names?.());
   return text === out.text ? out : { ...out, text };
 }
 
@@ -322,7 +324,68 @@ function maskResource(resource: JsonObject, plan: MaskPlan, containedIn: JsonObj
   const own = PERSON_TYPE_SET.has(String(plain.resourceType))
     ? plan.person.apply(structuredClone(plain))
     : plain;
-  return maskMembers(own, plan, containedIn ?? own);
+  // A contained resource's free text is masked with its container's names (they include its own).
+  const scoped = plan.name && containedIn === undefined ? withNamesOf(plain, plan) : plan;
+  return maskMembers(own, scoped, containedIn ?? own);
+}
+
+/** The plan with the names `resource` gives people, found when free text first needs them. */
+function withNamesOf(resource: JsonObject, plan: MaskPlan): MaskPlan {
+  let names: KnownNames | undefined;
+  return { ...plan, names: () => (names ??= namesIn(resource)) };
+}
+
+/**
+ * The names a resource gives people, each with its mask: the displays of References that may
+ * name a person, and the names of person resources in it (whole, and their parts of two
+ * characters or more, masked whole).
+ */
+function namesIn(resource: JsonObject): KnownNames {
+  const names = new Map<string, string>();
+  const add = (name: string, masked: string) => {
+    if (name.length > 1 && !names.has(name)) names.set(name, masked);
+  };
+  const visit = (node: Json) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    if (typeof node.display === 'string' && isReference(node) && mayNamePerson(node, resource)) {
+      const display = node.display.replace(HONORIFIC, '').trim();
+      const masked = maskPersonName(display);
+      add(display, masked);
+      for (const part of partsOf(display, masked)) add(part, '*'.repeat([...part].length));
+    }
+    if (PERSON_TYPE_SET.has(String(node.resourceType)) && Array.isArray(node.name))
+      for (const name of node.name) if (isObject(name)) addHumanName(name, add);
+    for (const value of Object.values(node)) if (typeof value === 'object') visit(value);
+  };
+  visit(resource);
+  return names;
+}
+
+const HONORIFIC = /^(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+/;
+
+/**
+ * The parts of a name written as one string: the given name of a Chinese one (after the surname
+ * its mask keeps), the words of a Latin one.
+ */
+function partsOf(name: string, masked: string): string[] {
+  if (/\s/.test(name)) return name.split(/\s+/);
+  if (!/^\p{Script=Han}/u.test(name)) return [];
+  const surname = masked.indexOf('*');
+  return surname > 0 ? [name.slice(surname)] : [];
+}
+
+/** A HumanName's forms: its text, family and given written together both ways, and each part. */
+function addHumanName(name: JsonObject, add: (name: string, masked: string) => void): void {
+  const family = typeof name.family === 'string' ? name.family : '';
+  const given = Array.isArray(name.given) ? name.given.filter((g): g is string => typeof g === 'string') : [];
+  const forms = [
+    typeof name.text === 'string' ? name.text : '',
+    family + given.join(''),
+    [...given, family].filter((p) => p !== '').join(' '),
+  ];
+  for (const form of forms) if (form !== '') add(form, maskPersonName(form));
+  for (const part of [family, ...given]) add(part, '*'.repeat([...part].length));
 }
 
 /** The resource without its `text` (Narrative); itself when it has none. */

@@ -5,7 +5,9 @@
  * detector of the classification module finds the spans; each span of a masked kind gets the
  * same mask as the structured element would (张**, 110101********1234, 138****5678, address to
  * district), and every other occurrence of a masked span's text is masked too (a name is found
- * by its context once, 姓名：吕丹, and then appears bare, 患者吕丹因…). Names are masked whoever they
+ * by its context once, 姓名：吕丹, and then appears bare, 患者吕丹因…). The names the resource's
+ * structured elements give people (a Reference's display, a contained Patient's name) are masked
+ * in its free text too, whether the detector finds them there or not. Names are masked whoever they
  * name: in free text the patient cannot be told from the doctor. Content that cannot be read as
  * text (a PDF, an image) cannot be masked and is left out, marked with the data-absent-reason
  * `masked`.
@@ -22,9 +24,17 @@ export interface TextMasks {
   address: boolean;
 }
 
+/**
+ * Names the structured elements give people (a Reference's display, a Patient's name), each with
+ * its mask: found in the free text beside them whether or not the detector finds them there.
+ */
+export type KnownNames = ReadonlyMap<string, string>;
+
 /** `text` with what the masks cover masked; `text` itself when nothing is. */
-export function maskFreeText(text: string, masks: TextMasks): string {
+export function maskFreeText(text: string, masks: TextMasks, known?: KnownNames): string {
   const replacements = new Map<string, string>();
+  if (masks.name && known)
+    for (const [name, masked] of known) if (text.includes(name)) replacements.set(name, masked);
   for (const span of detectPhi(text)) {
     const masked = maskSpan(span, masks);
     // A single character (a lone surname) would take every occurrence of it along.
@@ -89,10 +99,10 @@ export function isAttachment(node: JsonObject): boolean {
  * and a hash of the original lets anyone confirm a guess of it); any other content left out.
  * Itself when nothing changes.
  */
-export function maskAttachment(node: JsonObject, masks: TextMasks): JsonObject {
+export function maskAttachment(node: JsonObject, masks: TextMasks, known?: KnownNames): JsonObject {
   let out = node;
   if (typeof node.title === 'string') {
-    const title = maskFreeText(node.title, masks);
+    const title = maskFreeText(node.title, masks, known);
     if (title !== node.title) out = { ...out, title };
   }
   if (typeof node.data !== 'string') return out;
@@ -101,7 +111,7 @@ export function maskAttachment(node: JsonObject, masks: TextMasks): JsonObject {
     return { ...rest, _data: { extension: [{ url: DATA_ABSENT_REASON, valueCode: 'masked' }] } };
   }
   const text = Buffer.from(node.data, 'base64').toString('utf8');
-  const masked = maskFreeText(text, masks);
+  const masked = maskFreeText(text, masks, known);
   if (masked === text) return out;
   const bytes = Buffer.from(masked, 'utf8');
   const { hash: _hash, ...rest } = out;
