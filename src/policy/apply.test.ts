@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../deid/index.js';
-import { applyObligations, obligationsChange, RESIDENT_ID_SYSTEM } from './apply.js';
+import { applyObligations, obligationsChange, RESIDENT_ID_SYSTEM, US_SSN_SYSTEM } from './apply.js';
 import type { Obligation } from './model.js';
 
 const patient = (): JsonObject => ({
@@ -374,5 +374,30 @@ describe('policy: applying obligations to FHIR JSON', () => {
     assert.deepEqual(applyObligations(contained, [MASK_ALL])!.note, [{ text: '王**陪同就诊。' }]);
     const nurse = applyObligations(zh, [{ kind: 'mask', fields: ['resident-id'] }])!;
     assert.equal(decoded(nurse), decoded(zh), 'no name mask, names stay');
+  });
+
+  it("masks a US patient's social security number as the resident ID, structured and unparsed", () => {
+    const us: JsonObject = {
+      resourceType: 'Observation',
+      subject: { identifier: { system: US_SSN_SYSTEM, value: '999-12-3456' } },
+      contained: [
+        { resourceType: 'Patient', id: 'p', identifier: [{ system: US_SSN_SYSTEM, value: '999-12-3456' }] },
+      ],
+    };
+    const out = applyObligations(us, [{ kind: 'mask', fields: ['resident-id'] }])!;
+    assert.ok(!JSON.stringify(out).includes('999-12-3456'), JSON.stringify(out));
+    assert.equal(
+      obligationsChange(
+        [{ kind: 'mask', fields: ['resident-id'] }],
+        'Observation',
+        JSON.stringify({ ...us, contained: [] }),
+      ),
+      true,
+    );
+    assert.deepEqual(
+      applyObligations(us, [{ kind: 'mask', fields: ['phone'] }]),
+      us,
+      'only under the resident-ID mask',
+    );
   });
 });

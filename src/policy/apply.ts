@@ -8,7 +8,7 @@
  * Where a mask reaches: every resource of a person type (Patient, RelatedPerson, Person) wherever
  * it sits (top level, `contained`, a Bundle's entries, any other nested resource); the `display`
  * of every Reference to a person, or to a target whose type cannot be told; and every Identifier
- * with the resident-ID system, in whatever resource or Reference it is. The narrative (`text`) of
+ * with the resident-ID system (or the US SSN's), in whatever resource or Reference it is. The narrative (`text`) of
  * every resource is left out under any mask: it is free text that may restate a name, number or
  * address the masks hide, and free text cannot be masked reliably (HL7's de-identification
  * guidance removes it likewise). Clinical free text in elements (notes, conclusions, comments,
@@ -24,6 +24,12 @@ type Json = JsonObject[string];
 
 /** 公民身份号码 (WS/T 500 OID), the identifier system records and synth use for resident IDs. */
 export const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
+/** The US social security number: the national identity number the `resident-id` mask covers for US patients. */
+export const US_SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
+/** The identifier systems of national identity numbers: what the `resident-id` mask masks. */
+const NATIONAL_ID_SYSTEMS: readonly string[] = [RESIDENT_ID_SYSTEM, US_SSN_SYSTEM];
+const isNationalIdSystem = (system: unknown) =>
+  typeof system === 'string' && NATIONAL_ID_SYSTEMS.includes(system);
 
 /** Resources that name a person: where each identifier is masked. */
 const PERSON_TYPES = ['Patient', 'RelatedPerson', 'Person'] as const;
@@ -37,11 +43,12 @@ const rulesFor = (field: MaskField): FhirRule[] => {
         rules.push({ path: `${type}.name`, operator: { op: 'mask', format: 'name' } });
         break;
       case 'resident-id':
-        rules.push({
-          path: `${type}.identifier`,
-          where: { system: RESIDENT_ID_SYSTEM },
-          operator: { op: 'mask', format: 'resident-id' },
-        });
+        for (const system of NATIONAL_ID_SYSTEMS)
+          rules.push({
+            path: `${type}.identifier`,
+            where: { system },
+            operator: { op: 'mask', format: 'resident-id' },
+          });
         break;
       case 'phone':
         rules.push({
@@ -102,14 +109,15 @@ function occurs(text: Buffer | string, needle: string, times: number): boolean {
 /**
  * Whether masking these fields may change a resource of this type stored as `stored`: it is a
  * person, or it holds another resource (contained, a Bundle's entry: `"resourceType"` twice),
- * or a narrative or free text, or a resident ID (the system's OID), or, for names, a `display` (a Reference
+ * or a narrative or free text, or a national identity number (its system), or, for names, a `display` (a Reference
  * may name a person). Otherwise nothing a mask reaches is in it.
  */
 function masksReach(fields: readonly MaskField[], resourceType: string, stored: Buffer | string): boolean {
   if (fields.length === 0) return false;
   if (PERSON_TYPE_SET.has(resourceType) || occurs(stored, NESTED_RESOURCE, 2)) return true;
   if (stored.includes(NARRATIVE) || FREE_TEXT.some((key) => stored.includes(key))) return true;
-  if (fields.includes('resident-id') && stored.includes(RESIDENT_ID_SYSTEM)) return true;
+  if (fields.includes('resident-id') && NATIONAL_ID_SYSTEMS.some((system) => stored.includes(system)))
+    return true;
   return fields.includes('name') && stored.includes(DISPLAY);
 }
 
@@ -240,7 +248,7 @@ function mayNamePerson(ref: JsonObject, container: JsonObject | undefined): bool
 /** The element with the masks that apply to it as a whole; itself when none changes it. */
 function maskElement(node: JsonObject, plan: MaskPlan, container: JsonObject | undefined): JsonObject {
   let out = isAttachment(node) ? maskAttachment(node, plan.text, plan.names?.()) : node;
-  if (plan.residentId && node.system === RESIDENT_ID_SYSTEM && typeof node.value === 'string') {
+  if (plan.residentId && isNationalIdSystem(node.system) && typeof node.value === 'string') {
     const value = maskResidentId(node.value);
     if (value !== node.value) out = { ...out, value };
   }
