@@ -16,7 +16,10 @@ test('shutdown lets an in-flight request finish, then refuses new ones', async (
   const { app } = ts;
   await app.close();
   const fresh = await createServer(ts.system, createLogger('silent'));
+  let arrived!: () => void;
+  const handling = new Promise<void>((resolve) => (arrived = resolve));
   fresh.get('/slow', { config: { public: true } }, async () => {
+    arrived();
     await new Promise((r) => setTimeout(r, 300));
     return { finished: true };
   });
@@ -24,7 +27,8 @@ test('shutdown lets an in-flight request finish, then refuses new ones', async (
   const port = (fresh.server.address() as { port: number }).port;
   try {
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`);
-    await new Promise((r) => setTimeout(r, 50));
+    // Closed once the request is being handled (a fixed wait raced the request on a loaded machine).
+    await handling;
     const closing = fresh.close();
     const res = await inFlight;
     assert.equal(res.status, 200);
