@@ -81,6 +81,9 @@ export interface System {
   schemes: SchemeControl;
   /** Migrations this open applied (empty when the schema was up to date or migrate was off). */
   appliedMigrations: string[];
+  /** Stops the background work and leaves the store open (a test drops its schema after). */
+  stop(): Promise<void>;
+  /** Stops the background work and closes the store. */
   close(): Promise<void>;
 }
 
@@ -208,6 +211,13 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       relabel: (scheme, o) => guard.relabel(scheme, o),
       clock,
     });
+    /** Background work (policy refresh, relabelling, catalog sync, ledger indexing) stopped. */
+    const stop = async () => {
+      clearInterval(policyRefresh);
+      await schemes.stop();
+      await collections.stop();
+      await ledger.close();
+    };
     return {
       config,
       tenantId,
@@ -230,11 +240,9 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       collections,
       schemes,
       appliedMigrations,
+      stop,
       close: async () => {
-        clearInterval(policyRefresh);
-        await schemes.stop();
-        await collections.stop();
-        await ledger.close();
+        await stop();
         await store.close();
       },
     };

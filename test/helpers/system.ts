@@ -97,6 +97,9 @@ export async function startTestSystem(
     logs,
     dispose: async () => {
       await app.close();
+      // Nothing may still query (the ledger's indexer rounds, the catalog sync) while the
+      // PostgreSQL schema is dropped: that deadlocked once.
+      await system.stop();
       await t.dispose();
     },
   };
