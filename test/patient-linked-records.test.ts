@@ -2,7 +2,8 @@
  * A patient's records at every hospital are theirs: the patient index (统一调阅编码) links the
  * Patient records two hospitals keep of one person, and the patient, signed in with the account
  * one of them linked, searches, reads and lists the other hospital's records as their own and
- * sees in their access log who opened them there. A stranger's records stay out of reach.
+ * sees in their access log who opened them there. Her consent is one person's: a refusal made on
+ * one record holds for the other. A stranger's records stay out of reach.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -127,6 +128,38 @@ for (const { dialect, skip } of testDialects()) {
         ledgerIndex: there[0]!.index,
       });
       assert.equal(complaint.statusCode, 201, complaint.body);
+    });
+
+    test('her refusal, made on her own record, holds for her record at the other hospital', async () => {
+      const hospitalB = (await ts.system.directory.findOrganizationByName(ts.system.tenantId, 'Hospital B'))!;
+      const read = (url: string) => call(clinicianB, 'GET', url);
+      assert.equal((await read(`/fhir/Observation/${at.b.observation}`)).statusCode, 200);
+      const rules = await call(patient, 'POST', `/consents/${at.a.patient}/rules`, {
+        rules: [
+          {
+            effect: 'deny',
+            purposes: ['TREAT'],
+            recipient: { kind: 'organization', values: [hospitalB.id] },
+          },
+        ],
+      });
+      assert.equal(rules.statusCode, 201, rules.body);
+      const ruleId = (rules.json() as { consent: { rules: { id: string }[] } }).consent.rules[0]!.id;
+
+      const refused = await read(`/fhir/Observation/${at.b.observation}`);
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.match(refused.body, /consent/);
+      assert.equal((await read(`/fhir/Patient/${at.b.patient}`)).statusCode, 403);
+      assert.deepEqual(idsOf(await ok(clinicianB, `/fhir/Observation?patient=${at.b.patient}`)), []);
+      assert.equal(
+        (await read(`/fhir/Observation/${at.stranger.observation}`)).statusCode,
+        200,
+        "another person's record at the same hospital is not touched",
+      );
+
+      const revoked = await call(patient, 'POST', `/consents/${at.a.patient}/revoke`, { rules: [ruleId] });
+      assert.equal(revoked.statusCode, 200, revoked.body);
+      assert.equal((await read(`/fhir/Observation/${at.b.observation}`)).statusCode, 200);
     });
 
     test('the access log pages through both records without gaps or repeats', async () => {

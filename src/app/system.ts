@@ -26,7 +26,13 @@ import {
 } from '../identity/index.js';
 import { getScheme } from '../classify/index.js';
 import { AuditTokens, ConsentGate, DeidProjects, Guard } from '../guard/index.js';
-import { Records, collectionChanges, collectionGradeCounts, recordsMigrations } from '../records/index.js';
+import {
+  Records,
+  collectionChanges,
+  collectionGradeCounts,
+  linkedPatientKeys,
+  recordsMigrations,
+} from '../records/index.js';
 import { migrateToLatest, openStore, type Migration, type Store } from '../store/index.js';
 import { defaultLedgerOrigin, type Config } from './config.js';
 
@@ -151,6 +157,8 @@ export async function openSystem(config: Config, options: OpenOptions = {}): Pro
       clock,
       audit: new ConsentGate(ledger, await AuditTokens.create(keys, tenantId), clock).record,
       organizationType: async (orgId) => (await directory.getOrganization(tenantId, orgId)).type,
+      // One person's rules decide for their records at every hospital (统一调阅编码).
+      linkedRecords: (patient) => linkedPatientKeys(records, patient),
     });
     const policies = await PolicyService.open({ store, tenant: tenantId, scheme: records.scheme, clock });
     const breakGlass = await BreakGlassService.open({

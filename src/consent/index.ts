@@ -15,6 +15,7 @@ export {
 } from './service.js';
 export { consentMigrations, type ConsentTables } from './tables.js';
 export { CompiledConsent } from './evaluate.js';
+export { SamePerson, type LinkedRecordsSource } from './person.js';
 export { CONSENT_INDEPENDENT, requirementFor, describeRequirement, gradeOf } from './defaults.js';
 export { compareScopes, compileRule, overlaps, type CompiledRule, type ScopeRelation } from './scope.js';
 export { precedenceOf, type Overlap } from './overlaps.js';

@@ -28,6 +28,7 @@ import type {
   RuleInput,
 } from './model.js';
 import { precedenceOf, type Overlap } from './overlaps.js';
+import { SamePerson, type LinkedRecordsSource } from './person.js';
 import { RECEIPT_KEY, signReceipt, verifyReceipt, type ReceiptClaims } from './receipt.js';
 import { ConsentRepository } from './repository.js';
 import { toGuardianship } from './rows.js';
@@ -70,6 +71,12 @@ export interface ConsentServiceOptions {
   cacheSize?: number;
   /** How long a compiled consent serves before it is read again (bounds what another process's change takes to arrive). Default 60 s. */
   cacheTtlMs?: number;
+  /**
+   * The Patient records of the same person at other organizations (the patient index): the
+   * person's rules on all of them decide for each (see person.ts). Without it, each record's
+   * consent is its own.
+   */
+  linkedRecords?: LinkedRecordsSource;
 }
 
 export interface ChangeOutcome {
@@ -96,6 +103,7 @@ export class ConsentService {
   private readonly epochs = new Map<string, number>();
   private readonly writing = new Map<string, Promise<unknown>>();
   private readonly orgTypes = new Map<string, OrganizationType | undefined>();
+  private readonly samePerson: SamePerson | undefined;
 
   constructor(private readonly options: ConsentServiceOptions) {
     this.currentScheme = options.scheme;
@@ -110,6 +118,8 @@ export class ConsentService {
     this.cache = new LruCache(options.cacheSize ?? 10_000, options.cacheTtlMs ?? 60_000, () =>
       this.clock.now(),
     );
+    this.samePerson =
+      options.linkedRecords && new SamePerson(options.linkedRecords, this.clock, options.cacheSize);
   }
 
   /** The tenant's grading scheme, whose handling rules give the defaults. */
@@ -133,7 +143,7 @@ export class ConsentService {
 
   /** The decision for one use of one patient's data, with the rule that decided. */
   async evaluate(query: ConsentQuery): Promise<ConsentDecision> {
-    const compiled = this.cache.get(query.patient) ?? (await this.compiled(query.patient));
+    const compiled = await this.deciding(query.patient);
     return compiled.decide(await this.typed(query), this.clock.now());
   }
 
@@ -142,7 +152,7 @@ export class ConsentService {
    * until their consent is compiled (by `evaluate`), and then the labels should be given.
    */
   readsLabels(patient: string): boolean | undefined {
-    return this.cache.get(patient)?.readsLabels;
+    return this.decidingCached(patient)?.readsLabels;
   }
 
   /**
@@ -150,7 +160,7 @@ export class ConsentService {
    * organization type known (or not needed): undefined otherwise, then call `evaluate`.
    */
   evaluateCached(query: ConsentQuery): ConsentDecision | undefined {
-    const compiled = this.cache.get(query.patient);
+    const compiled = this.decidingCached(query.patient);
     if (!compiled) return undefined;
     const r = query.recipient;
     if (r.organizationType !== undefined || !this.options.organizationType)
@@ -162,7 +172,7 @@ export class ConsentService {
   /** The decision with every rule that applied and why it did or did not decide (for the portal). */
   async explain(actor: ConsentActor, query: ConsentQuery): Promise<ExplainedDecision> {
     await this.capacity(actor, query.patient, 'consent.explain');
-    const compiled = await this.compiled(query.patient);
+    const compiled = await this.deciding(query.patient);
     return compiled.explain(await this.typed(query), this.clock.now());
   }
 
@@ -492,12 +502,17 @@ export class ConsentService {
     this.writing.set(patient, run);
     try {
       const { after, version } = await run;
-      const flagged = await this.inclusions.reweigh(
-        patient,
-        version.version,
-        (q) => this.evaluate(q),
-        this.clock.now(),
-      );
+      // The person's rules decide for their linked records too: those are weighed again as well.
+      const flagged: Inclusion[] = [];
+      for (const record of [patient, ...((await this.samePerson?.others(patient)) ?? [])])
+        flagged.push(
+          ...(await this.inclusions.reweigh(
+            record,
+            version.version,
+            (q) => this.evaluate(q),
+            this.clock.now(),
+          )),
+        );
       const addedIds = new Set<string>(version.added);
       const overlaps = precedenceOf(
         after.rules.filter((r) => addedIds.has(r.id)),
@@ -523,6 +538,31 @@ export class ConsentService {
     this.epochs.set(patient, (this.epochs.get(patient) ?? 0) + 1);
     this.loading.delete(patient);
     this.cache.set(patient, new CompiledConsent(this.scheme, consent));
+  }
+
+  /** The consent that decides for a patient's record: its own, or its person's (person.ts). */
+  private async deciding(patient: string): Promise<CompiledConsent> {
+    const own = this.cache.get(patient) ?? (await this.compiled(patient));
+    if (!this.samePerson) return own;
+    const others = await this.samePerson.others(patient);
+    if (others.length === 0) return own;
+    const linked = await Promise.all(others.map((p) => this.cache.get(p) ?? this.compiled(p)));
+    return this.samePerson.consentOf(patient, own, linked);
+  }
+
+  /** The same from what is in memory alone: undefined when something must be looked up. */
+  private decidingCached(patient: string): CompiledConsent | undefined {
+    const own = this.cache.get(patient);
+    if (!own || !this.samePerson) return own;
+    const others = this.samePerson.othersCached(patient);
+    if (others === undefined || others.length === 0) return others && own;
+    const linked: CompiledConsent[] = [];
+    for (const p of others) {
+      const compiled = this.cache.get(p);
+      if (!compiled) return undefined;
+      linked.push(compiled);
+    }
+    return this.samePerson.consentOf(patient, own, linked);
   }
 
   private compiled(patient: string): Promise<CompiledConsent> {
