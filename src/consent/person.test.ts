@@ -5,34 +5,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ManualClock, type OrgId, type TenantId, type UserId } from '../core/index.js';
+import { ManualClock } from '../core/index.js';
 import { getScheme, type Purpose } from '../classify/index.js';
 import { cryptoMigrations, LocalKeyring } from '../crypto/index.js';
-import type { Principal } from '../identity/index.js';
 import { openTestStore, testDialects, type TestStore } from '../store/testing.js';
 import { ConsentService } from './service.js';
 import { consentMigrations } from './tables.js';
+import { person, TEST_TENANT } from './testing.js';
 
-const TENANT = 'default' as TenantId;
-
-const account = (roles: Principal['roles'], patient: string | null): { principal: Principal } => ({
-  principal: {
-    tenantId: TENANT,
-    userId: `u-${patient ?? roles[0]}` as UserId,
-    username: `u-${patient ?? roles[0]}`,
-    kind: 'person',
-    orgId: 'org-h' as OrgId,
-    roles,
-    qualifications: [],
-    department: null,
-    patientRef: patient && `Patient/${patient}`,
-    credentialId: 'c',
-    purposeOfUse: null,
-  },
-});
-const officer = account(['privacy-officer'], null);
+const officer = { principal: person('u-officer', null, ['privacy-officer']) };
 /** The patient, signed in with the account that hospital linked to this record. */
-const self = (patient: string) => account(['patient'], patient);
+const self = (patient: string) => ({ principal: person(`u-${patient}`, patient) });
 
 /** `ann-a` and `ann-b` are one person's records at two hospitals; `solo` is linked to nothing. */
 const sameAs = async (patient: string): Promise<string[]> => {
@@ -51,7 +34,7 @@ for (const { dialect, skip } of testDialects()) {
       t = await openTestStore(dialect, [...cryptoMigrations, ...consentMigrations]);
       service = new ConsentService({
         store: t.store,
-        tenant: TENANT,
+        tenant: TEST_TENANT,
         scheme: getScheme('seed-3-grade'),
         keys: await LocalKeyring.open({ dataDir: t.dataDir, masterKey: randomBytes(32) }),
         issuer: 'https://custodia.test',

@@ -1,34 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ManualClock, type OrgId, type TenantId, type UserId } from '../core/index.js';
+import { ManualClock, type OrgId } from '../core/index.js';
 import { getScheme } from '../classify/index.js';
 import { cryptoMigrations, LocalKeyring } from '../crypto/index.js';
-import type { Principal } from '../identity/index.js';
 import { openTestStore, testDialects, type TestStore } from '../store/testing.js';
 import { ConsentService, type ConsentAuditEvent } from './service.js';
 import { consentMigrations } from './tables.js';
+import { person, TEST_TENANT } from './testing.js';
 
-const TENANT = 'default' as TenantId;
+const TENANT = TEST_TENANT;
 const ISSUER = 'https://custodia.test';
-
-const person = (
-  userId: string,
-  patient: string | null,
-  roles: Principal['roles'] = ['patient'],
-): Principal => ({
-  tenantId: TENANT,
-  userId: userId as UserId,
-  username: userId,
-  kind: 'person',
-  orgId: 'org-h' as OrgId,
-  roles,
-  qualifications: [],
-  department: null,
-  patientRef: patient && `Patient/${patient}`,
-  credentialId: userId,
-  purposeOfUse: null,
-});
 
 for (const { dialect, skip } of testDialects()) {
   describe(`consent service (${dialect})`, { skip }, () => {
