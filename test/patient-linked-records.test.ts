@@ -162,6 +162,30 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal((await read(`/fhir/Observation/${at.b.observation}`)).statusCode, 200);
     });
 
+    test('her consent view lists the rules she made through her account at the other hospital', async () => {
+      const { directory, tenantId } = ts.system;
+      const hospitalB = (await directory.findOrganizationByName(tenantId, 'Hospital B'))!;
+      await directory.createUser(tenantId, {
+        username: 'lv-dan-b',
+        orgId: hospitalB.id,
+        roles: ['patient'],
+        password: TEST_PASSWORD,
+        patientRef: `Patient/${at.b.patient}`,
+      });
+      const atB = await loginAs(ts, 'lv-dan-b', ['patient'], 'Hospital B');
+      const made = await call(atB, 'POST', `/consents/${at.b.patient}/rules`, {
+        rules: [{ effect: 'deny', purposes: ['HMARKT'] }],
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const view = (await ok(patient, `/consents/${at.a.patient}`)) as {
+        linked: { patient: string; rules: { effect: string }[] }[];
+      };
+      assert.deepEqual(
+        view.linked.map((c) => [c.patient, c.rules.map((r) => r.effect)]),
+        [[at.b.patient, ['deny']]],
+      );
+    });
+
     test('the access log pages through both records without gaps or repeats', async () => {
       const whole = (await ok(patient, '/portal/access-log?limit=500')) as { entries: { index: number }[] };
       assert.ok(whole.entries.length > 2, 'more than one page of two');

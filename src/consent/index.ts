@@ -7,6 +7,7 @@
  */
 export {
   ConsentService,
+  type ConsentView,
   type ChangeOutcome,
   type ConsentActor,
   type ConsentAudit,

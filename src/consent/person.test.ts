@@ -78,6 +78,19 @@ for (const { dialect, skip } of testDialects()) {
       assert.equal(await permits('ann-a'), false, 'deny overrides grant, whichever record each was made on');
     });
 
+    test("the view of one record lists the rules on the person's other records", async () => {
+      const granted = await service.addRules(self('fay-a'), 'fay-a', [
+        { effect: 'grant', purposes: ['research'] },
+      ]);
+      const view = await service.view(self('fay-b'), 'fay-b');
+      assert.deepEqual(view.consent.rules, []);
+      assert.deepEqual(
+        view.linked.map((c) => [c.patient, c.rules.map((r) => r.id)]),
+        [['fay-a', [granted.consent.rules[0]!.id]]],
+      );
+      assert.deepEqual((await service.view(self('solo'), 'solo')).linked, []);
+    });
+
     test('the specific overrides the general across records', async () => {
       await service.addRules(self('bo-a'), 'bo-a', [{ effect: 'deny', purposes: ['research'] }]);
       await service.addRules(self('bo-b'), 'bo-b', [

@@ -88,6 +88,19 @@ export interface ChangeOutcome {
   flagged: Inclusion[];
 }
 
+/** A patient's consent as the portal shows it. */
+export interface ConsentView {
+  consent: Consent;
+  actedAs: ActingCapacity;
+  /** Which rule wins where two overlap; null when there are too many rules to list pairs. */
+  precedence: Overlap[] | null;
+  /**
+   * The consents of the person's other records (the patient index links them) that have rules:
+   * those rules decide together with these, for every record of the person (person.ts).
+   */
+  linked: Consent[];
+}
+
 /** The most rules whose pairwise precedence a view lists (pairs grow with the square). */
 const MAX_PAIRWISE = 300;
 
@@ -178,15 +191,17 @@ export class ConsentService {
 
   // The patient's (or guardian's) side.
 
-  async view(
-    actor: ConsentActor,
-    patient: string,
-  ): Promise<{ consent: Consent; actedAs: ActingCapacity; precedence: Overlap[] | null }> {
+  async view(actor: ConsentActor, patient: string): Promise<ConsentView> {
     const actedAs = await this.capacity(actor, patient, 'consent.view');
     const consent = (await this.compiled(patient)).consent;
     const precedence =
       consent.rules.length <= MAX_PAIRWISE ? precedenceOf(consent.rules, consent.rules) : null;
-    return { consent, actedAs, precedence };
+    const linked: Consent[] = [];
+    for (const other of (await this.samePerson?.others(patient)) ?? []) {
+      const theirs = (this.cache.get(other) ?? (await this.compiled(other))).consent;
+      if (theirs.rules.length > 0) linked.push(theirs);
+    }
+    return { consent, actedAs, precedence, linked };
   }
 
   /** Adds grant and deny rules (one version, whatever the number). */

@@ -151,6 +151,8 @@ export async function consentRoutes(app: FastifyInstance, deps: ConsentRouteDeps
       schema: {
         tags,
         summary: 'The consent in force: rules in order, version, and which rule wins where rules overlap',
+        description:
+          "`linked` lists the rules on the same person's records at other hospitals (the patient index links them): they decide together with these, for every record of the person.",
         params: patientParams,
       },
     },
