@@ -18,6 +18,7 @@ import { describeRequirement, gradeOf, requirementFor, type GradeRequirement } f
 import type {
   Consent,
   ConsentDecision,
+  ConsentRule,
   ConsentQuery,
   ExplainedDecision,
   OverriddenRule,
@@ -237,8 +238,8 @@ export class CompiledConsent {
           lose(c, {
             lost: 'deny-overrides-grant',
             to: summary(decider),
-            reason: `rule #${decider.rule.seq} denies it and neither rule is narrower than the other: deny overrides grant`,
-            zh: `第 ${decider.rule.seq} 条规则拒绝，且两条规则范围互不包含：拒绝优先于授权`,
+            reason: `${nameOf(decider.rule).en} denies it and neither rule is narrower than the other: deny overrides grant`,
+            zh: `${nameOf(decider.rule).zh}拒绝，且两条规则范围互不包含：拒绝优先于授权`,
           });
     return finish(ruleDecision(decider, need, text, version));
   }
@@ -286,8 +287,8 @@ function ruleDecision(
     basis: 'rule',
     rule: summary(decider),
     requirement: need.requirement,
-    reason: `rule #${decider.rule.seq} ${grant ? 'grants' : 'denies'} this use (${text.en} by default)`,
-    zh: `第 ${decider.rule.seq} 条规则${grant ? '授权' : '拒绝'}此使用（默认：${text.zh}）`,
+    reason: `${nameOf(decider.rule).en} ${grant ? 'grants' : 'denies'} this use (${text.en} by default)`,
+    zh: `${nameOf(decider.rule).zh}${grant ? '授权' : '拒绝'}此使用（默认：${text.zh}）`,
     version,
   };
 }
@@ -320,13 +321,26 @@ const summary = (c: CompiledRule): RuleSummary => ({
   id: c.rule.id,
   seq: c.rule.seq,
   effect: c.rule.effect,
+  ...(c.rule.linkedRecord === undefined ? {} : { linkedRecord: c.rule.linkedRecord }),
 });
+
+/**
+ * How a reason names a rule: by its number, and, for a rule on another record of the person, by
+ * where it was made (not which record: reasons reach staff, as in `screenRelease`).
+ */
+const nameOf = (rule: ConsentRule): { en: string; zh: string } =>
+  rule.linkedRecord === undefined
+    ? { en: `rule #${rule.seq}`, zh: `第 ${rule.seq} 条规则` }
+    : {
+        en: `rule #${rule.seq} of the patient's consent on their record at another organization`,
+        zh: `患者在其他机构档案上的同意中的第 ${rule.seq} 条规则`,
+      };
 
 const narrowerLoss = (winner: CompiledRule): Omit<OverriddenRule, 'rule'> => ({
   lost: 'narrower-rule-applies',
   to: summary(winner),
-  reason: `rule #${winner.rule.seq} is narrower (its scope lies inside this rule's) and applies too: the specific overrides the general`,
-  zh: `第 ${winner.rule.seq} 条规则范围更窄（包含于本条之内）且同样适用：具体规则优先于一般规则`,
+  reason: `${nameOf(winner.rule).en} is narrower (its scope lies inside this rule's) and applies too: the specific overrides the general`,
+  zh: `${nameOf(winner.rule).zh}范围更窄（包含于本条之内）且同样适用：具体规则优先于一般规则`,
 });
 
 function defaultDecision(

@@ -54,6 +54,11 @@ export interface ConsentRule extends RuleScope {
   effect: Effect;
   /** The version that added it. */
   addedIn: number;
+  /**
+   * Set only on a rule of the same person's other record, merged in to decide for this one (see
+   * person.ts): that record's id. Never stored.
+   */
+  linkedRecord?: string | undefined;
 }
 
 /** A rule as a caller submits it (id, seq and version are the store's). */
@@ -127,6 +132,8 @@ export interface ExplainedDecision extends ConsentDecision {
 export interface RuleSummary {
   id: RuleId;
   seq: number;
+  /** The record whose consent holds the rule, when it is another record of the same person. */
+  linkedRecord?: string | undefined;
   effect: Effect;
 }
 

@@ -71,6 +71,13 @@ for (const { dialect, skip } of testDialects()) {
         "decided by the rule made on ann's other record",
       );
       assert.equal(onB.version, 0, "the version is the record's own consent's");
+      assert.equal(onB.rule?.linkedRecord, 'ann-a');
+      assert.match(
+        onB.reason,
+        /^rule #1 of the patient's consent on their record at another organization grants/,
+      );
+      assert.match(onB.zh, /其他机构档案/);
+      assert.equal((await service.evaluate(use('ann-a'))).rule?.linkedRecord, undefined);
       assert.equal(await permits('solo'), false, 'nobody else is touched');
 
       await service.addRules(self('ann-b'), 'ann-b', [{ effect: 'deny', purposes: ['research'] }]);

@@ -68,7 +68,10 @@ export class SamePerson {
       return hit.person;
     const person = new CompiledConsent(own.scheme, {
       ...own.consent,
-      rules: members.flatMap((m) => m.consent.rules),
+      rules: [
+        ...own.consent.rules,
+        ...others.flatMap((o) => o.consent.rules.map((r) => ({ ...r, linkedRecord: o.consent.patient }))),
+      ],
     });
     this.merged.set(patient, { members, person });
     return person;
