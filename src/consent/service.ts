@@ -198,7 +198,7 @@ export class ConsentService {
       consent.rules.length <= MAX_PAIRWISE ? precedenceOf(consent.rules, consent.rules) : null;
     const linked: Consent[] = [];
     for (const other of (await this.samePerson?.others(patient)) ?? []) {
-      const theirs = (this.cache.get(other) ?? (await this.compiled(other))).consent;
+      const theirs = (await this.compiled(other)).consent;
       if (theirs.rules.length > 0) linked.push(theirs);
     }
     return { consent, actedAs, precedence, linked };
