@@ -13,6 +13,7 @@ import { TEST_PASSWORD, loginAs, startTestSystem, type TestSystem } from './help
 const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 const RESIDENT_ID = '110114198003225041';
 const STRANGER_ID = '11010519491231002X';
+const LATER_ID = '110101199003074477';
 
 type Json = Record<string, unknown>;
 
@@ -184,6 +185,39 @@ for (const { dialect, skip } of testDialects()) {
         view.linked.map((c) => [c.patient, c.rules.map((r) => r.effect)]),
         [[at.b.patient, ['deny']]],
       );
+    });
+
+    test('a record linked later brings its rules at once to the records read before', async () => {
+      const { directory, tenantId } = ts.system;
+      const hospitalA = (await directory.findOrganizationByName(tenantId, 'Hospital A'))!;
+      const clinicianA = await loginAs(ts, 'clin-a', ['clinician'], 'Hospital A');
+      const first = await recordsAt(clinicianA, LATER_ID);
+      // Read once: her set of records (this one alone) is now known, and kept.
+      assert.equal((await call(clinicianA, 'GET', `/fhir/Observation/${first.observation}`)).statusCode, 200);
+
+      const later = await recordsAt(clinicianB, LATER_ID);
+      await directory.createUser(tenantId, {
+        username: 'xu-b',
+        orgId: (await directory.findOrganizationByName(tenantId, 'Hospital B'))!.id,
+        roles: ['patient'],
+        password: TEST_PASSWORD,
+        patientRef: `Patient/${later.patient}`,
+      });
+      const atB = await loginAs(ts, 'xu-b', ['patient'], 'Hospital B');
+      const made = await call(atB, 'POST', `/consents/${later.patient}/rules`, {
+        rules: [
+          {
+            effect: 'deny',
+            purposes: ['TREAT'],
+            recipient: { kind: 'organization', values: [hospitalA.id] },
+          },
+        ],
+      });
+      assert.equal(made.statusCode, 201, made.body);
+
+      const refused = await call(clinicianA, 'GET', `/fhir/Observation/${first.observation}`);
+      assert.equal(refused.statusCode, 403, 'decided with the rules of the record linked since');
+      assert.match(refused.body, /consent/);
     });
 
     test('the access log pages through both records without gaps or repeats', async () => {

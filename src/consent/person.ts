@@ -46,6 +46,15 @@ export class SamePerson {
     return this.linked.get(patient);
   }
 
+  /**
+   * The patient index may have linked records (a Patient was written here): every record's set
+   * is looked up again, so that rules on a newly linked record decide at once rather than within
+   * the minute. Writes by another process still count within the minute.
+   */
+  forgetLinks(): void {
+    this.linked.clear();
+  }
+
   async others(patient: string): Promise<readonly string[]> {
     let others = this.linked.get(patient);
     if (others === undefined) {

@@ -92,6 +92,7 @@ export class Guard {
     private readonly policy: PolicyCheck,
     private readonly care: CareTeam,
     private readonly own: OwnRecords,
+    private readonly consent: ConsentService | undefined,
   ) {}
 
   static async create(options: GuardOptions): Promise<Guard> {
@@ -106,7 +107,7 @@ export class Guard {
     const own = new OwnRecords(options.records, options.clock);
     const policy = new PolicyCheck(options.policy, care, consent, own, options.clock);
     const recorder = new Recorder(options.ledger, tokens, options.clock);
-    return new Guard(options.records, tokens, recorder, policy, care, own);
+    return new Guard(options.records, tokens, recorder, policy, care, own, options.consent);
   }
 
   /** The keyed token under which a patient appears in the ledger. */
@@ -458,9 +459,15 @@ export class Guard {
 
   private async recordWrite(access: Access, changes: readonly BundleChange[]): Promise<void> {
     await this.recorder.writes(access, changes);
+    const patients = changes.some((c) => c.reference.startsWith('Patient/'));
     // A new Encounter or Patient may make a care relationship: ask the records again.
-    if (changes.some((c) => c.reference.startsWith('Encounter/') || c.reference.startsWith('Patient/')))
-      this.care.forget();
+    if (patients || changes.some((c) => c.reference.startsWith('Encounter/'))) this.care.forget();
+    // A Patient may be linked to the same person's records elsewhere (the patient index): their
+    // own records and their consent then reach it at once.
+    if (patients) {
+      this.own.forget();
+      this.consent?.patientsChanged();
+    }
   }
 
   private async deny(

@@ -22,6 +22,11 @@ export class OwnRecords {
     this.kept = new LruCache(4096, KEPT_MS, () => clock.now());
   }
 
+  /** A Patient was written: the patient index may link records anew. */
+  forget(): void {
+    this.kept.clear();
+  }
+
   /** The patient keys the principal reads as their own: none unless a patient linked to a record. */
   async keysOf(principal: Principal): Promise<readonly string[]> {
     const id = ownPatientId(principal);
