@@ -154,12 +154,12 @@ export class ConsentService {
 
   // Evaluation (guard calls these).
 
-  /** The decision for one use of one patient's data, with the rule that decided. */
   /** A Patient was written: the patient index may link records anew (see `SamePerson.forgetLinks`). */
   patientsChanged(): void {
     this.samePerson?.forgetLinks();
   }
 
+  /** The decision for one use of one patient's data, with the rule that decided. */
   async evaluate(query: ConsentQuery): Promise<ConsentDecision> {
     const compiled = await this.deciding(query.patient);
     return compiled.decide(await this.typed(query), this.clock.now());

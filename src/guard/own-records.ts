@@ -3,7 +3,10 @@ import type { Principal } from '../identity/index.js';
 import { ownPatientId } from '../policy/index.js';
 import { linkedPatientKeys, type Records } from '../records/index.js';
 
-/** How long a patient's set of records is kept: a record linked meanwhile is theirs within this. */
+/**
+ * How long a patient's set of records is kept: a record linked by another process meanwhile is
+ * theirs within this (guard's own writes of a Patient empty it: `forget`).
+ */
 const KEPT_MS = 60_000;
 
 /**
